@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/freshet/freshet/internal/browsertest"
+	"github.com/freshet/freshet/store"
+)
+
+func init() { store.BcryptCost = bcrypt.MinCost }
+
+// startMain runs a real server (store, River worker, demo feeder, HTTP) on
+// a fresh database and a free port.
+func startMain(t *testing.T, demoSpeed float64) (*Main, string) {
+	t.Helper()
+	dir := t.TempDir()
+	m := &Main{
+		Config: serveConfig{Addr: "127.0.0.1:0", DB: filepath.Join(dir, "e2e.db"), DataDir: filepath.Join(dir, "data"), Demo: true, DemoSpeed: demoSpeed},
+		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := m.Open(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if m.AdminPassword == "" {
+		t.Fatal("no one-time admin password on a fresh database")
+	}
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return m, "http://" + m.Listener.Addr().String()
+}
+
+// TestBrowserLoginOverviewModel is the first-run path in real Chromium:
+// log in with the printed one-time password, choose a new one, see the
+// overview with the demo model, open it, see the chart drawn and the
+// stream's row count grow without reloading.
+func TestBrowserLoginOverviewModel(t *testing.T) {
+	tab, _ := browsertest.New(t, 90*time.Second)
+	m, base := startMain(t, 7*24*3600) // a week of data per second
+	if err := chromedp.Do(tab,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.ID("name")),
+		chromedp.SendKeys(chromedp.ID("name"), "admin"),
+		chromedp.SendKeys(chromedp.ID("password"), "wrong-password"),
+		chromedp.Click(chromedp.ID("login-submit")),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-error"]`)),
+		chromedp.SendKeys(chromedp.ID("password"), m.AdminPassword),
+		chromedp.Click(chromedp.ID("login-submit")),
+		// The one-time password must be replaced first.
+		chromedp.WaitVisible(chromedp.ID("new-password")),
+		chromedp.SendKeys(chromedp.ID("new-password"), "my-own-password-1"),
+		chromedp.SendKeys(chromedp.ID("new-password2"), "my-own-password-1"),
+		chromedp.Click(chromedp.ID("password-submit")),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="model-link-elec2"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	live, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS(`[data-testid="demo-live"]`)))
+	if err != nil || !strings.Contains(live, "Demo stream live") {
+		t.Fatalf("demo badge: %q %v", live, err)
+	}
+	browsertest.Screenshot(t, tab, "overview.png")
+	if err := chromedp.Do(tab,
+		chromedp.Click(chromedp.CSS(`[data-testid="model-link-elec2"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="schema-table"]`)),
+		// uPlot draws into a canvas once the counts arrive.
+		chromedp.WaitVisible(chromedp.CSS(`#counts-chart canvas`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	name, _ := chromedp.Run(tab, chromedp.Text(chromedp.CSS(`[data-testid="model-name"]`)))
+	if name != "elec2" {
+		t.Fatalf("model page shows %q", name)
+	}
+	// The chart has data points, and the stat row refreshes by itself
+	// (htmx polling) as the demo stream adds rows.
+	points, err := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelector("#counts-chart .u-legend") ? 1 : 0`))
+	if err != nil || points != 1 {
+		t.Fatalf("chart legend: %v %v", points, err)
+	}
+	first := readCount(t, tab)
+	if _, err := chromedp.Run(tab, chromedp.Poll[bool](`parseInt(document.querySelector('[data-testid="model-observations"]').textContent.replace(/,/g,''), 10) > `+strconv.Itoa(first),
+		chromedp.WithPollingInterval(250*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		t.Fatalf("observation count did not grow past %d without a reload: %v", first, err)
+	}
+	browsertest.Screenshot(t, tab, "model.png")
+}
+
+func readCount(t *testing.T, tab context.Context) int {
+	t.Helper()
+	s, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS(`[data-testid="model-observations"]`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(strings.ReplaceAll(s, ",", ""))
+	if err != nil {
+		t.Fatalf("count %q: %v", s, err)
+	}
+	return n
+}

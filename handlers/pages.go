@@ -1,0 +1,232 @@
+package handlers
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/freshet/freshet/ml"
+	"github.com/freshet/freshet/store"
+	"github.com/freshet/freshet/web"
+)
+
+func (s *Server) overview(r *http.Request, active, title string) (web.OverviewView, error) {
+	v := web.OverviewView{Nav: navFor(r, active, title), Demo: s.Demo, DemoSpeed: s.DemoSpeed}
+	ms, err := s.DB.FindModels(r.Context())
+	if err != nil {
+		return v, err
+	}
+	for _, m := range ms {
+		v.Models = append(v.Models, web.ModelRow{Name: m.Name, Task: string(m.Task), Description: m.Description, Features: len(m.Features), Stats: m.Stats, Demo: m.Config.Demo})
+		v.TotalObs += m.Stats.Observations
+		v.TotalLabels += m.Stats.Labeled
+	}
+	return v, nil
+}
+
+func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.overview(r, "overview", "Overview")
+	if err != nil {
+		return err
+	}
+	if v.Users, err = s.DB.CountUsers(r.Context()); err != nil {
+		return err
+	}
+	if v.CanLead() {
+		if v.Recent, err = s.DB.FindAudit(r.Context(), store.AuditFilter{Limit: 8}); err != nil {
+			return err
+		}
+	}
+	varyHX(w)
+	if isFragment(r) {
+		render(w, r, http.StatusOK, web.OverviewBodyWrap(v))
+		return nil
+	}
+	render(w, r, http.StatusOK, web.OverviewPage(v))
+	return nil
+}
+
+func (s *Server) handleModels(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.overview(r, "models", "Models")
+	if err != nil {
+		return err
+	}
+	render(w, r, http.StatusOK, web.ModelsPage(v))
+	return nil
+}
+
+func (s *Server) modelView(r *http.Request) (web.ModelView, error) {
+	m, err := s.DB.FindModelByName(r.Context(), chi.URLParam(r, "name"))
+	if err != nil {
+		return web.ModelView{}, err
+	}
+	cats, err := s.DB.FindCategories(r.Context(), m)
+	if err != nil {
+		return web.ModelView{}, err
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return web.ModelView{Nav: navFor(r, "models", m.Name), Model: m, Categories: cats, Origin: scheme + "://" + r.Host}, nil
+}
+
+func (s *Server) handleModelView(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.modelView(r)
+	if err != nil {
+		return err
+	}
+	varyHX(w)
+	if isFragment(r) {
+		render(w, r, http.StatusOK, web.ModelStats(v))
+		return nil
+	}
+	render(w, r, http.StatusOK, web.ModelPage(v))
+	return nil
+}
+
+func (s *Server) handleJobs(w http.ResponseWriter, r *http.Request) error {
+	v := web.JobsView{Nav: navFor(r, "jobs", "Jobs")}
+	if s.Jobs != nil {
+		js, err := s.Jobs.RecentJobs(r.Context(), 50)
+		if err != nil {
+			return err
+		}
+		for _, j := range js {
+			v.Jobs = append(v.Jobs, web.JobRow{ID: j.ID, Kind: j.Kind, State: j.State, Attempt: j.Attempt, Created: j.CreatedAt, Finished: j.FinishedAt, Output: outputText(j.Description), Error: j.Error})
+		}
+	}
+	varyHX(w)
+	if isFragment(r) {
+		render(w, r, http.StatusOK, web.JobsTableWrap(v))
+		return nil
+	}
+	render(w, r, http.StatusOK, web.JobsPage(v))
+	return nil
+}
+
+// outputText renders a job's JSON output as "k v, k v".
+func outputText(raw string) string {
+	var m map[string]any
+	if json.Unmarshal([]byte(raw), &m) != nil {
+		return raw
+	}
+	var parts []string
+	for _, k := range []string{"rows", "labels"} {
+		if v, ok := m[k]; ok {
+			parts = append(parts, fmt.Sprintf("%v %s", v, k))
+		}
+	}
+	if len(parts) == 0 {
+		return raw
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (s *Server) handleGates(w http.ResponseWriter, r *http.Request) error {
+	render(w, r, http.StatusOK, web.SoonPage(web.SoonView{Nav: navFor(r, "gates", "Gates"), Heading: "Gates",
+		Lead: "Challenger vs champion decisions, with the evidence to approve or reject a promotion.",
+		Points: []string{"every check with its number: floor, improvement, DeLong / bootstrap / McNemar significance, slices, calibration",
+			"approve or reject with a comment (leads)", "promotion, rollback and the post-deploy watch"}}))
+	return nil
+}
+
+func (s *Server) handleLabeling(w http.ResponseWriter, r *http.Request) error {
+	render(w, r, http.StatusOK, web.SoonPage(web.SoonView{Nav: navFor(r, "labeling", "Labeling"), Heading: "Labeling",
+		Lead: "Label the examples the model is least sure about, keyboard first.",
+		Points: []string{"query batches chosen by uncertainty and diversity, within a label budget",
+			"number keys label, S skips, U undoes", "agreement between annotators and a lead view"}}))
+	return nil
+}
+
+func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := store.AuditFilter{Actor: strings.TrimSpace(q.Get("actor")), Action: strings.TrimSpace(q.Get("action")), Target: strings.TrimSpace(q.Get("target")), Limit: 100}
+	f.Before, _ = strconv.ParseInt(q.Get("before"), 10, 64)
+	es, err := s.DB.FindAudit(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	v := web.AuditView{Nav: navFor(r, "audit", "Audit"), Entries: es, Actor: f.Actor, Action: f.Action, Target: f.Target}
+	if len(es) == f.Limit {
+		nq := url.Values{"actor": {f.Actor}, "action": {f.Action}, "target": {f.Target}, "before": {strconv.FormatInt(es[len(es)-1].ID, 10)}}
+		v.NextURL = "/audit?" + nq.Encode()
+	}
+	varyHX(w)
+	render(w, r, http.StatusOK, web.AuditPage(v))
+	return nil
+}
+
+func (s *Server) settingsView(r *http.Request, f *web.Flash) (web.SettingsView, error) {
+	v := web.SettingsView{Nav: navFor(r, "settings", "Settings"), Flash: f}
+	var err error
+	if v.Users, err = s.DB.FindUsers(r.Context()); err != nil {
+		return v, err
+	}
+	v.Tokens, err = s.DB.FindTokens(r.Context())
+	return v, err
+}
+
+func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status int, f *web.Flash) error {
+	v, err := s.settingsView(r, f)
+	if err != nil {
+		return err
+	}
+	render(w, r, status, web.SettingsPage(v))
+	return nil
+}
+
+func (s *Server) handleSettings(w http.ResponseWriter, r *http.Request) error {
+	return s.renderSettings(w, r, http.StatusOK, nil)
+}
+
+func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) error {
+	role, err := ml.ParseRole(r.PostFormValue("role"))
+	if err == nil {
+		var u *ml.User
+		var pw string
+		u, pw, err = s.DB.CreateUser(r.Context(), actorFrom(r), strings.TrimSpace(r.PostFormValue("name")), role, true)
+		if err == nil {
+			return s.renderSettings(w, r, http.StatusOK, &web.Flash{Kind: "ok", Text: fmt.Sprintf("Added %s (%s). Give them this one-time password; it is shown only now:", u.Name, u.Role), Secret: pw})
+		}
+	}
+	if code := ml.ErrorCode(err); code == ml.EINVALID || code == ml.ECONFLICT {
+		return s.renderSettings(w, r, statusOf(code), &web.Flash{Kind: "bad", Text: ml.ErrorMessage(err)})
+	}
+	return err
+}
+
+func (s *Server) handleTokenCreate(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return ml.Errorf(ml.EINVALID, "bad form")
+	}
+	scopes, err := ml.ParseScopes(strings.Join(r.PostForm["scope"], ","))
+	if err == nil {
+		var t *ml.Token
+		var secret string
+		t, secret, err = s.DB.CreateToken(r.Context(), actorFrom(r), strings.TrimSpace(r.PostFormValue("name")), scopes)
+		if err == nil {
+			return s.renderSettings(w, r, http.StatusOK, &web.Flash{Kind: "ok", Text: fmt.Sprintf("Token %s (%s) created. Copy it now; it is shown only once:", t.Name, strings.Join(t.Scopes, ", ")), Secret: secret})
+		}
+	}
+	if code := ml.ErrorCode(err); code == ml.EINVALID || code == ml.ECONFLICT {
+		return s.renderSettings(w, r, statusOf(code), &web.Flash{Kind: "bad", Text: ml.ErrorMessage(err)})
+	}
+	return err
+}
+
+func (s *Server) handleTokenRevoke(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		return ml.Errorf(ml.ENOTFOUND, "token not found")
+	}
+	if err := s.DB.RevokeToken(r.Context(), actorFrom(r), id); err != nil {
+		return err
+	}
+	return s.renderSettings(w, r, http.StatusOK, &web.Flash{Kind: "ok", Text: "Token revoked."})
+}

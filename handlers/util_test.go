@@ -1,0 +1,10 @@
+package handlers_test
+
+import (
+	"strconv"
+	"time"
+)
+
+func msToTS(ms int64) string { return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04") }
+
+func ftoa(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }

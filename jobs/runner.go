@@ -1,0 +1,159 @@
+// Package jobs is freshet's background worker: River on the same SQLite
+// database as the store (riversqlite), with the job kinds freshet runs.
+// jobs only orchestrates: it loads from store, calls ml, persists results.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/freshet/freshet/store"
+)
+
+// Config configures the runner.
+type Config struct {
+	// Demo feeds the demo model from the embedded Elec2 stream.
+	Demo bool
+	// DemoSpeed is data seconds per wall second (10080 = a week a minute).
+	DemoSpeed float64
+	// DemoTick is how often the feeder runs.
+	DemoTick time.Duration
+	// Work runs workers in this process; a web-only process sets false
+	// and only inserts jobs.
+	Work bool
+}
+
+// Runner owns the River client.
+type Runner struct {
+	DB     *store.DB
+	Log    *slog.Logger
+	Client *river.Client[*sql.Tx]
+	cfg    Config
+	feeder *DemoFeeder
+}
+
+// Migrate applies River's own migrations to the store's database.
+func Migrate(ctx context.Context, db *store.DB) error {
+	m, err := rivermigrate.New(riversqlite.New(db.Write), nil)
+	if err != nil {
+		return fmt.Errorf("jobs: migrate: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("jobs: migrate: %w", err)
+	}
+	return nil
+}
+
+// New builds the runner; Start starts working.
+func New(ctx context.Context, db *store.DB, log *slog.Logger, cfg Config) (*Runner, error) {
+	if err := Migrate(ctx, db); err != nil {
+		return nil, err
+	}
+	if cfg.DemoSpeed <= 0 {
+		cfg.DemoSpeed = 7 * 24 * 60
+	}
+	if cfg.DemoTick <= 0 {
+		cfg.DemoTick = 5 * time.Second
+	}
+	r := &Runner{DB: db, Log: log, cfg: cfg}
+	r.feeder = &DemoFeeder{DB: db, Log: log, Speed: cfg.DemoSpeed}
+
+	rcfg := &river.Config{
+		Logger:                      log.With("component", "river"),
+		PollOnly:                    true, // SQLite has no LISTEN/NOTIFY
+		FetchPollInterval:           250 * time.Millisecond,
+		CompletedJobRetentionPeriod: 6 * time.Hour,
+		JobTimeout:                  -1, // each kind bounds itself
+	}
+	if cfg.Work {
+		workers := river.NewWorkers()
+		river.AddWorker(workers, &demoFeedWorker{feeder: r.feeder})
+		rcfg.Workers = workers
+		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}}
+		if cfg.Demo {
+			rcfg.PeriodicJobs = []*river.PeriodicJob{
+				river.NewPeriodicJob(river.PeriodicInterval(cfg.DemoTick),
+					func() (river.JobArgs, *river.InsertOpts) {
+						// Unique while queued: ticks never pile up behind a slow one.
+						return DemoFeedArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
+							rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
+					}, &river.PeriodicJobOpts{RunOnStart: true, ID: "demo_feed"}),
+			}
+		}
+	}
+	c, err := river.NewClient(riversqlite.New(db.Write), rcfg)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: river client: %w", err)
+	}
+	r.Client = c
+	return r, nil
+}
+
+// InstallDemo creates the demo model and preloads its first weeks, once
+// per database. It is a no-op when the demo is off or already installed.
+func (r *Runner) InstallDemo(ctx context.Context) error {
+	if !r.cfg.Demo {
+		return nil
+	}
+	return r.feeder.Install(ctx)
+}
+
+// Start starts the workers (if any).
+func (r *Runner) Start(ctx context.Context) error {
+	if !r.cfg.Work {
+		return nil
+	}
+	return r.Client.Start(ctx)
+}
+
+// Stop stops the workers, waiting for running jobs up to ctx's deadline,
+// then cancelling them.
+func (r *Runner) Stop(ctx context.Context) error {
+	if !r.cfg.Work {
+		return nil
+	}
+	if err := r.Client.Stop(ctx); err != nil {
+		return r.Client.StopAndCancel(context.Background())
+	}
+	return nil
+}
+
+// JobSummary is a job as the jobs page shows it.
+type JobSummary struct {
+	ID          int64
+	Kind        string
+	State       string
+	Attempt     int
+	CreatedAt   time.Time
+	FinishedAt  *time.Time
+	Error       string
+	Description string
+}
+
+// RecentJobs lists the newest jobs.
+func (r *Runner) RecentJobs(ctx context.Context, limit int) ([]JobSummary, error) {
+	res, err := r.Client.JobList(ctx, river.NewJobListParams().OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(limit))
+	if err != nil {
+		return nil, fmt.Errorf("jobs: list: %w", err)
+	}
+	out := make([]JobSummary, 0, len(res.Jobs))
+	for _, j := range res.Jobs {
+		s := JobSummary{ID: j.ID, Kind: j.Kind, State: string(j.State), Attempt: j.Attempt, CreatedAt: j.CreatedAt, FinishedAt: j.FinalizedAt}
+		if n := len(j.Errors); n > 0 {
+			s.Error = j.Errors[n-1].Error
+		}
+		if len(j.Output()) > 0 {
+			s.Description = string(j.Output())
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}

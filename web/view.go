@@ -1,0 +1,250 @@
+// Package web holds freshet's templ components: the layout, one file per
+// page and shared parts. Components take view models that handlers build;
+// they never touch the store.
+package web
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/freshet/freshet/ml"
+	"github.com/freshet/freshet/static"
+)
+
+// Element ids used as htmx targets, shared by templates and tests.
+const (
+	IDModelStats  = "model-stats"
+	IDUploadOut   = "upload-result"
+	IDCountsChart = "counts-chart"
+	IDOverview    = "overview-models"
+	IDJobsTable   = "jobs-table"
+)
+
+// Nav is what the layout needs on every page.
+type Nav struct {
+	User   *ml.User
+	Active string // "overview", "models", "jobs", "gates", "labeling", "audit", "settings"
+	Title  string
+}
+
+// CanLead reports whether the user is a lead or admin.
+func (n Nav) CanLead() bool { return n.User != nil && n.User.Role.AtLeast(ml.RoleLead) }
+
+// IsAdmin reports whether the user is an admin.
+func (n Nav) IsAdmin() bool { return n.User != nil && n.User.Role == ml.RoleAdmin }
+
+// Flash is a one-off message on a page.
+type Flash struct {
+	Kind   string // ok, bad, info
+	Text   string
+	Issues []ml.Issue
+	Secret string // shown once, copyable
+}
+
+// ModelRow is one model on the overview and models pages.
+type ModelRow struct {
+	Name        string
+	Task        string
+	Description string
+	Features    int
+	Stats       ml.ModelStats
+	Demo        bool
+}
+
+// OverviewView is the overview page.
+type OverviewView struct {
+	Nav
+	Models      []ModelRow
+	Recent      []ml.AuditEntry
+	TotalObs    int64
+	TotalLabels int64
+	Users       int
+	Demo        bool
+	DemoSpeed   float64
+}
+
+// ModelView is a model's page.
+type ModelView struct {
+	Nav
+	Model      *ml.Model
+	Categories [][]string
+	Flash      *Flash
+	Origin     string // for the API example, e.g. http://127.0.0.1:8080
+}
+
+// UploadView is the "new model from a file" flow.
+type UploadView struct {
+	Nav
+	Flash    *Flash
+	UploadID string
+	FileName string
+	Name     string
+	Rows     int
+	Columns  []UploadColumn
+	Preview  [][]string
+	Task     string
+}
+
+// UploadColumn is one column of an uploaded file with its guessed role.
+type UploadColumn struct {
+	Name     string
+	Role     string // numeric, categorical, label, time, entity, ignore
+	Distinct int
+	Missing  int
+	Summary  string // "0 .. 1", "7 values: 1, 2, 3 ..."
+}
+
+// JobsView is the jobs page.
+type JobsView struct {
+	Nav
+	Jobs []JobRow
+}
+
+// JobRow is one job.
+type JobRow struct {
+	ID       int64
+	Kind     string
+	State    string
+	Attempt  int
+	Created  time.Time
+	Finished *time.Time
+	Output   string
+	Error    string
+}
+
+// AuditView is the audit page.
+type AuditView struct {
+	Nav
+	Entries []ml.AuditEntry
+	Actor   string
+	Action  string
+	Target  string
+	NextURL string
+}
+
+// SettingsView is the settings page (admin).
+type SettingsView struct {
+	Nav
+	Flash  *Flash
+	Users  []*ml.User
+	Tokens []*ml.Token
+}
+
+// LoginView is the login page.
+type LoginView struct {
+	Error string
+	Name  string
+	Next  string
+}
+
+// PasswordView is the change-password page.
+type PasswordView struct {
+	Nav
+	Error      string
+	MustChange bool
+}
+
+// SoonView is a page for an area a later release fills in.
+type SoonView struct {
+	Nav
+	Heading string
+	Lead    string
+	Points  []string
+}
+
+// ErrorView is an error page.
+type ErrorView struct {
+	Nav
+	Status  int
+	Message string
+}
+
+// Asset is static.URL, for templates.
+func Asset(name string) string { return static.URL(name) }
+
+// Int formats an integer with thousands separators: 45312 → "45,312".
+func Int[T ~int | ~int64](n T) string {
+	s := strconv.FormatInt(int64(n), 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// Pct formats a share as a percentage.
+func Pct(x float64) string {
+	if math.IsNaN(x) {
+		return "–"
+	}
+	return strconv.FormatFloat(100*x, 'f', 1, 64) + "%"
+}
+
+// Width is a CSS width for a bar of share x.
+func Width(x float64) string {
+	return "width:" + strconv.FormatFloat(math.Max(0, math.Min(100, 100*x)), 'f', 1, 64) + "%"
+}
+
+// When formats an optional time in UTC, "–" for none.
+func When(t *time.Time) string {
+	if t == nil {
+		return "–"
+	}
+	return t.UTC().Format("2006-01-02 15:04")
+}
+
+// Stamp formats a time in UTC with seconds.
+func Stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") }
+
+// Ago says how long ago t was, relative to now.
+func Ago(t *time.Time, now time.Time) string {
+	if t == nil {
+		return "never"
+	}
+	d := now.Sub(*t)
+	switch {
+	case d < 0:
+		return "just now"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds ago", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+}
+
+// StatePill maps a job state to a pill class.
+func StatePill(s string) string {
+	switch s {
+	case "completed", "succeeded":
+		return "pill ok"
+	case "running":
+		return "pill info"
+	case "discarded", "cancelled", "failed":
+		return "pill bad"
+	case "retryable":
+		return "pill warn"
+	}
+	return "pill"
+}
+
+// Speed describes the demo clock.
+func Speed(x float64) string {
+	if x == 7*24*60 {
+		return "one week of data per minute"
+	}
+	return fmt.Sprintf("%.0f× real time", x)
+}
