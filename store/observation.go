@@ -2,8 +2,8 @@ package store
 
 import (
 	"context"
-		"database/sql"
-		"errors"
+	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
