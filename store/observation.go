@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -375,14 +376,24 @@ func (db *DB) addHourly(ctx context.Context, tx *sql.Tx, modelID int64, times []
 			c.l++
 		}
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO obs_hourly (model_id, hour, n, labeled) VALUES (?, ?, ?, ?)
-		ON CONFLICT (model_id, hour) DO UPDATE SET n = n + excluded.n, labeled = labeled + excluded.labeled`)
-	if err != nil {
-		return fmt.Errorf("store: hourly: %w", err)
+	// Upsert in multi-row statements: a backfill spans thousands of hours,
+	// and one statement per hour costs a cgo round trip each.
+	hours := make([]int64, 0, len(agg))
+	for h := range agg {
+		hours = append(hours, h)
 	}
-	defer stmt.Close()
-	for h, c := range agg {
-		if _, err := stmt.ExecContext(ctx, modelID, h, c.n, c.l); err != nil {
+	slices.Sort(hours)
+	const perStmt = 500
+	args := make([]any, 0, 4*perStmt)
+	for lo := 0; lo < len(hours); lo += perStmt {
+		part := hours[lo:min(lo+perStmt, len(hours))]
+		args = args[:0]
+		for _, h := range part {
+			args = append(args, modelID, h, agg[h].n, agg[h].l)
+		}
+		q := `INSERT INTO obs_hourly (model_id, hour, n, labeled) VALUES ` + strings.Repeat("(?, ?, ?, ?), ", len(part)-1) + `(?, ?, ?, ?)
+			ON CONFLICT (model_id, hour) DO UPDATE SET n = n + excluded.n, labeled = labeled + excluded.labeled`
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("store: hourly: %w", err)
 		}
 	}
