@@ -67,7 +67,9 @@ func New(ctx context.Context, db *store.DB, log *slog.Logger, cfg Config) (*Runn
 	r.feeder = &DemoFeeder{DB: db, Log: log, Speed: cfg.DemoSpeed}
 
 	rcfg := &river.Config{
-		Logger:                      log.With("component", "river"),
+		// River reports producer counts every few seconds at info level;
+		// only its warnings and errors are worth a line in our log.
+		Logger:                      slog.New(minLevel{log.Handler(), slog.LevelWarn}).With("component", "river"),
 		PollOnly:                    true, // SQLite has no LISTEN/NOTIFY
 		FetchPollInterval:           250 * time.Millisecond,
 		CompletedJobRetentionPeriod: 6 * time.Hour,
@@ -157,3 +159,19 @@ func (r *Runner) RecentJobs(ctx context.Context, limit int) ([]JobSummary, error
 	}
 	return out, nil
 }
+
+// minLevel drops records below a level.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(as), h.min}
+}
+
+func (h minLevel) WithGroup(g string) slog.Handler { return minLevel{h.Handler.WithGroup(g), h.min} }

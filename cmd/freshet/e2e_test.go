@@ -52,7 +52,7 @@ func startMain(t *testing.T, demoSpeed float64) (*Main, string) {
 // stream's row count grow without reloading.
 func TestBrowserLoginOverviewModel(t *testing.T) {
 	tab, _ := browsertest.New(t, 90*time.Second)
-	m, base := startMain(t, 7*24*3600) // a week of data per second
+	m, base := startMain(t, 7*24*60) // the default clock: a week of data per minute
 	if err := chromedp.Do(tab,
 		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(chromedp.ID("name")),
