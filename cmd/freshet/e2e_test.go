@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -113,4 +114,98 @@ func readCount(t *testing.T, tab context.Context) int {
 		t.Fatalf("count %q: %v", s, err)
 	}
 	return n
+}
+
+// TestBrowserUploadFlow: a lead creates a model from a CSV file in the
+// browser (upload, check the guessed schema, correct a role, create),
+// then appends a bad file and sees the line of the problem, with nothing
+// stored.
+func TestBrowserUploadFlow(t *testing.T) {
+	tab, _ := browsertest.New(t, 90*time.Second)
+	m, base := startMain(t, 7*24*60)
+	ctx := context.Background()
+	if _, pw, err := m.DB.CreateUser(ctx, cliActor, "lena", "lead", false); err != nil {
+		t.Fatal(err)
+	} else {
+		login(t, tab, base, "lena", pw)
+	}
+	dir := t.TempDir()
+	good := filepath.Join(dir, "Weather Days.csv")
+	writeFile(t, good, "seq,temp,dewpoint,station,label\n0,19.8,14.0,OFF,0\n1,26.8,22.2,OFF,0\n2,25.1,20.0,OMA,1\n")
+	if err := chromedp.Do(tab,
+		chromedp.Navigate(base+"/models/new"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="upload-file"]`)),
+		chromedp.SetUploadFiles(chromedp.CSS(`[data-testid="upload-file"]`), []string{good}),
+		chromedp.Click(chromedp.CSS(`[data-testid="upload-submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="columns-table"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	// The guesses: seq is the time, label the label, station categorical.
+	for col, want := range map[string]string{"seq": "time", "label": "label", "station": "categorical", "temp": "numeric"} {
+		got, err := chromedp.Run(tab, chromedp.Value(chromedp.CSS(`[data-testid="role-`+col+`"]`)))
+		if err != nil || got != want {
+			t.Errorf("guessed role of %s: %q, want %q (%v)", col, got, want, err)
+		}
+	}
+	name, _ := chromedp.Run(tab, chromedp.Value(chromedp.CSS(`[data-testid="model-name-input"]`)))
+	if name != "weather-days" {
+		t.Errorf("suggested name %q", name)
+	}
+	browsertest.Screenshot(t, tab, "schema.png")
+	// Correct one role (drop dewpoint) and create.
+	if err := chromedp.Do(tab,
+		chromedp.SetValue(chromedp.CSS(`[data-testid="role-dewpoint"]`), "ignore"),
+		chromedp.Click(chromedp.CSS(`[data-testid="create-model"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="schema-table"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if n := readCount(t, tab); n != 3 {
+		t.Fatalf("rows after create: %d", n)
+	}
+	mod, err := m.DB.FindModelByName(ctx, "weather-days")
+	if err != nil || len(mod.Features) != 2 || mod.Time != "seq" {
+		t.Fatalf("model: %+v %v", mod, err)
+	}
+	// Append a file with a bad value on line 3: the page shows the line,
+	// and nothing is stored.
+	bad := filepath.Join(dir, "more.csv")
+	writeFile(t, bad, "seq,temp,station,label\n3,18.0,OFF,1\n4,warm,OFF,0\n")
+	if err := chromedp.Do(tab,
+		chromedp.SetUploadFiles(chromedp.CSS(`[data-testid="append-file"]`), []string{bad}),
+		chromedp.Click(chromedp.CSS(`[data-testid="append-submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#upload-result [data-testid="flash"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := chromedp.Run(tab, chromedp.Text(chromedp.CSS(`#upload-result`)))
+	if !strings.Contains(msg, "line 3") || !strings.Contains(msg, "warm") || !strings.Contains(msg, "nothing was stored") {
+		t.Fatalf("append error shows %q", msg)
+	}
+	if mod, _ = m.DB.FindModelByName(ctx, "weather-days"); mod.Stats.Observations != 3 {
+		t.Fatalf("bad append stored rows: %d", mod.Stats.Observations)
+	}
+	browsertest.Screenshot(t, tab, "append-error.png")
+}
+
+func login(t *testing.T, tab context.Context, base, name, password string) {
+	t.Helper()
+	if err := chromedp.Do(tab,
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(chromedp.ID("name")),
+		chromedp.SendKeys(chromedp.ID("name"), name),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.ID("login-submit")),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="nav"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
