@@ -29,7 +29,7 @@ def load(path):
 
 
 def main():
-    path = sys.argv[1] if len(sys.argv) > 1 else "ml/gbdt/testdata/elec2.csv.gz"
+    path = sys.argv[1] if len(sys.argv) > 1 else "demo/elec2.csv.gz"
     X, y = load(path)
     n = len(y)
     cut = n * 8 // 10

@@ -40,7 +40,8 @@ func elec2CSV(n int) []byte {
 
 // elec2NDJSON generates the same rows as NDJSON.
 func elec2NDJSON(n int) []byte {
-	b, err := ParseCSV(bytes.NewReader(elec2CSV(n)), elec2Model(), Options{})
+	m := elec2Model()
+	b, err := ParseCSV(bytes.NewReader(elec2CSV(n)), m, Options{})
 	if err != nil {
 		panic(err)
 	}
@@ -48,7 +49,7 @@ func elec2NDJSON(n int) []byte {
 	for i := range b.N {
 		row := map[string]any{"ts": time.UnixMilli(b.Time[i]).UTC().Format("2006-01-02T15:04"), "label": b.Label[i], "day": b.Cat[0][i]}
 		for j := 1; j < 7; j++ {
-			row[elec2Model().Features[j].Name] = b.Num[j][i]
+			row[m.Features[j].Name] = b.Num[j][i]
 		}
 		line, _ := json.Marshal(row)
 		buf.Write(line)

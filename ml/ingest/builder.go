@@ -91,7 +91,7 @@ func labelSchema(m *ml.Model) *schema {
 // whole CSV record, which would keep the record alive).
 const maxIntern = 4096
 
-// initialRows is the starting capacity of a batch's columns.
+// initialRows is the most rows a batch's columns start with room for.
 const initialRows = 1024
 
 // builder collects a batch row by row and the issues found on the way.
@@ -115,9 +115,11 @@ type builder struct {
 
 func newBuilder(m *ml.Model, opt Options, sc *schema) *builder {
 	b := &builder{m: m, opt: opt, sc: sc}
-	capRows := initialRows
-	if opt.MaxRows > 0 && opt.MaxRows < capRows {
-		capRows = opt.MaxRows
+	// Start with room for about 64k values in all: wide models start with
+	// fewer rows, so a one-row request does not allocate megabytes.
+	capRows := min(max(1<<16/(len(m.Features)+4), 16), initialRows)
+	if opt.MaxRows > 0 {
+		capRows = min(capRows, opt.MaxRows)
 	}
 	if !sc.labels {
 		b.b.Num = make([][]float64, len(m.Features))
@@ -190,9 +192,12 @@ func (b *builder) enableEntity() {
 	b.entities = make(map[string]int)
 }
 
-// addRow appends a row of defaults (missing values, opt.Now) and returns
-// its index; set fills it in.
-func (b *builder) addRow(line int) int {
+// addRow appends a row and returns its index; set fills it in. With
+// fill, the row starts with defaults (missing values, opt.Now), for JSON
+// objects that may leave keys out. Without, only the time is set, to
+// opt.Now when the model has no time column: a CSV row sets every other
+// column, or has an issue and the batch is dropped anyway.
+func (b *builder) addRow(line int, fill bool) int {
 	bb := &b.b
 	i := bb.N
 	if len(bb.Line) == cap(bb.Line) {
@@ -206,6 +211,24 @@ func (b *builder) addRow(line int) int {
 			t = b.opt.Now
 		}
 		bb.Time = append(bb.Time, t)
+	}
+	if !fill { // grow made room for the row in every column
+		for j := range bb.Num {
+			if bb.Num[j] != nil {
+				bb.Num[j] = bb.Num[j][:bb.N]
+			} else {
+				bb.Cat[j] = bb.Cat[j][:bb.N]
+			}
+		}
+		if b.hasLabel {
+			bb.Label = bb.Label[:bb.N]
+		}
+		if b.hasEntity {
+			bb.Entity = bb.Entity[:bb.N]
+		}
+		return i
+	}
+	if !b.sc.labels {
 		for j := range bb.Num {
 			if bb.Num[j] != nil {
 				bb.Num[j] = append(bb.Num[j], math.NaN())
@@ -228,7 +251,7 @@ func (b *builder) addRow(line int) int {
 // never past opt.MaxRows.
 func (b *builder) grow() {
 	bb := &b.b
-	n := max(2*cap(bb.Line), initialRows)
+	n := max(2*cap(bb.Line), 16)
 	if b.opt.MaxRows > 0 {
 		n = max(min(n, b.opt.MaxRows), bb.N+1)
 	}
@@ -386,8 +409,15 @@ func (b *builder) label(s string, k kind) (float64, string) {
 		return 1, ""
 	}
 	// "1.0" and "0.0", as written by tools that store labels as floats.
-	if v, err := strconv.ParseFloat(t, 64); err == nil && (v == 0 || v == 1 || math.IsNaN(v)) {
-		return v, ""
+	if v, err := strconv.ParseFloat(t, 64); err == nil {
+		switch {
+		case v == 0: // also -0
+			return 0, ""
+		case v == 1:
+			return 1, ""
+		case math.IsNaN(v):
+			return v, ""
+		}
 	}
 	return 0, fmt.Sprintf("label %s: use 0 or 1 (or true or false)", quote(s))
 }

@@ -91,7 +91,7 @@ rows:
 			b.fail(ml.Issue{Line: line, Msg: fmt.Sprintf("row has %d fields, the header has %d", len(rec), len(cols))})
 			continue
 		}
-		i := b.addRow(line)
+		i := b.addRow(line, false)
 		for f, cell := range rec {
 			c := cols[f]
 			if c == nil { // an ignored column

@@ -3,6 +3,7 @@ package ingest
 import (
 	"errors"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -185,4 +186,20 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// FuzzParseFloat checks the fast path of parseFloat against
+// strconv.ParseFloat, bit for bit.
+func FuzzParseFloat(f *testing.F) {
+	for _, s := range []string{"0.056443", "-12", "3.", ".5", "+1", "-0", "9007199254740993", "0.1234567890123456789",
+		"123456789012345678901", "1e5", "0x1p3", "1_0", "NaN", "", ".", "-", "4.94e-324", "0.0000000000000000000001"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := parseFloat(s)
+		want, werr := strconv.ParseFloat(s, 64)
+		if (err == nil) != (werr == nil) || math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
+			t.Fatalf("parseFloat(%q) = %v, %v; strconv: %v, %v", s, got, err, want, werr)
+		}
+	})
 }

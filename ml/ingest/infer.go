@@ -6,7 +6,6 @@ import (
 	"hash/maphash"
 	"io"
 	"math"
-	"strconv"
 	"strings"
 
 	"github.com/freshet/freshet/ml"
@@ -19,45 +18,47 @@ const (
 	MaxDistinct = 1000
 	// maxExamples is how many example values a column keeps.
 	maxExamples = 5
-	// maxEntityRows bounds the rows checked for unique entity ids; past it
-	// a candidate entity column is taken as unique.
-	maxEntityRows = 5_000_000
+	// maxEntityRows bounds the rows checked for unique entity ids (each
+	// costs a hash in memory); past it a candidate entity column that was
+	// unique so far is taken as unique.
+	maxEntityRows = 1_000_000
 )
 
 // Inferred is InferSchema's guess at the schema of a CSV file, for a person
 // to confirm.
 type Inferred struct {
 	// Columns describes the file's columns, in order.
-	Columns []ColumnStats
+	Columns []ColumnStats `json:"columns"`
 	// Rows counts the data rows (the header not included).
-	Rows int
+	Rows int `json:"rows"`
 	// Label, Time and Entity name the guessed label, time and entity
 	// columns, "" when there is no good guess.
-	Label  string
-	Time   string
-	Entity string
+	Label  string `json:"label"`
+	Time   string `json:"time"`
+	Entity string `json:"entity"`
 	// Preview holds the first rows, as read.
-	Preview [][]string
+	Preview [][]string `json:"preview"`
 }
 
 // ColumnStats describes one column of a file.
 type ColumnStats struct {
-	Name string
+	Name string `json:"name"`
 	// Type is numeric when every value that is not missing is a finite
 	// number, else categorical. A numeric column with few distinct
 	// integers (a weekday 1..7) stays numeric.
-	Type ml.FeatureType
+	Type ml.FeatureType `json:"type"`
 	// Distinct counts the distinct values that are not missing, up to
 	// MaxDistinct; DistinctCapped is set when there were more.
-	Distinct       int
-	DistinctCapped bool
+	Distinct       int  `json:"distinct"`
+	DistinctCapped bool `json:"distinct_capped,omitempty"`
 	// Missing counts empty, NA, NaN and null cells.
-	Missing int
-	// Min and Max are the range of a numeric column's values (NaN when it
-	// has none).
-	Min, Max float64
+	Missing int `json:"missing"`
+	// Min and Max are the range of a numeric column's values; both are 0
+	// when it has none (every value missing) and for categorical columns.
+	Min float64 `json:"min"`
+	Max float64 `json:"max"`
 	// Examples holds a few distinct values, in the order first seen.
-	Examples []string
+	Examples []string `json:"examples"`
 }
 
 // colInfer is the running state of one column.
@@ -65,6 +66,7 @@ type colInfer struct {
 	ColumnStats
 	distinct map[string]struct{}
 	numeric  bool
+	hasRange bool // Min and Max hold a value
 	// time candidate: every value a timestamp (timeParse), and
 	// non-decreasing (timeMono).
 	timeParse bool
@@ -130,7 +132,7 @@ func InferSchema(r io.Reader, maxPreview int) (*Inferred, error) {
 		}
 		seen[name] = f + 1
 		c := &colInfer{
-			ColumnStats: ColumnStats{Name: name, Min: math.NaN(), Max: math.NaN()},
+			ColumnStats: ColumnStats{Name: name},
 			distinct:    map[string]struct{}{},
 			numeric:     true,
 			timeParse:   true,
@@ -160,6 +162,9 @@ func InferSchema(r io.Reader, maxPreview int) (*Inferred, error) {
 		}
 		line, _ := cr.FieldPos(0)
 		if len(rec) != len(cols) {
+			if er.err != nil {
+				return nil, readErr(er.err)
+			}
 			return nil, ml.InputErrorf(line, 0, "", "row has %d fields, the header has %d", len(rec), len(cols))
 		}
 		in.Rows++
@@ -187,7 +192,7 @@ func InferSchema(r io.Reader, maxPreview int) (*Inferred, error) {
 			c.Type = ml.Numeric
 		} else {
 			c.Type = ml.Categorical
-			c.Min, c.Max = math.NaN(), math.NaN()
+			c.Min, c.Max = 0, 0
 		}
 		in.Columns[f] = c.ColumnStats
 	}
@@ -198,7 +203,7 @@ func InferSchema(r io.Reader, maxPreview int) (*Inferred, error) {
 // add takes one cell of row n (1-based).
 func (c *colInfer) add(v string, seed maphash.Seed, n int) {
 	t := trimSpace(v)
-	if missingNum(t) || t == "NaN" || t == "nan" {
+	if missingNum(t) || strings.EqualFold(t, "nan") {
 		c.Missing++
 		c.timeParse = false
 		c.entityOK = false
@@ -220,11 +225,11 @@ func (c *colInfer) add(v string, seed maphash.Seed, n int) {
 		}
 	}
 	if c.numeric {
-		f, err := strconv.ParseFloat(t, 64)
+		f, err := parseFloat(t)
 		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 			c.numeric = false
-		} else if math.IsNaN(c.Min) {
-			c.Min, c.Max = f, f
+		} else if !c.hasRange {
+			c.Min, c.Max, c.hasRange = f, f, true
 		} else {
 			c.Min, c.Max = min(c.Min, f), max(c.Max, f)
 		}
@@ -239,7 +244,11 @@ func (c *colInfer) add(v string, seed maphash.Seed, n int) {
 		}
 		c.lastTime = ms
 	}
-	if c.entityOK && n <= maxEntityRows {
+	if c.entityOK && c.hashes != nil {
+		if n > maxEntityRows {
+			c.hashes = nil
+			return
+		}
 		h := maphash.String(seed, v)
 		if _, dup := c.hashes[h]; dup {
 			c.entityOK = false

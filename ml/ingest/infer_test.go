@@ -2,8 +2,8 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
-	"math"
 	"strings"
 	"testing"
 
@@ -34,7 +34,10 @@ func TestInferSchemaElec2(t *testing.T) {
 	if day.Distinct != 7 || day.Min != 1 || day.Max != 7 || day.Missing != 0 || strings.Join(day.Examples, " ") != "1 2 3 4 5" {
 		t.Errorf("day: %+v", day)
 	}
-	if ts := in.Columns[0]; !ts.DistinctCapped && ts.Distinct != 500 || !math.IsNaN(ts.Min) {
+	if _, err := json.Marshal(in); err != nil {
+		t.Errorf("Inferred does not encode as JSON: %v", err)
+	}
+	if ts := in.Columns[0]; ts.DistinctCapped || ts.Distinct != 500 || ts.Min != 0 || ts.Max != 0 {
 		t.Errorf("ts: %+v", ts)
 	}
 }
@@ -84,7 +87,7 @@ func TestInferSchema(t *testing.T) {
 			label: "b", // the last column, two distinct values
 			types: "numeric categorical",
 			check: func(t *testing.T, in *Inferred) {
-				if a := in.Columns[0]; a.Missing != 3 || a.Distinct != 0 || !math.IsNaN(a.Min) {
+				if a := in.Columns[0]; a.Missing != 3 || a.Distinct != 0 || a.Min != 0 || a.Max != 0 {
 					t.Errorf("a: %+v", a)
 				}
 				if b := in.Columns[1]; b.Missing != 1 || b.Distinct != 2 || strings.Join(b.Examples, ",") != "1,x" {

@@ -187,11 +187,6 @@ func parseJSON(r io.Reader, b *builder, wrapper string) error {
 		b.fail(ml.Issue{Line: line, Col: col, Msg: "bad JSON: " + err.Error()})
 		return nil
 	}
-	// issueAt reports an issue at the decoder's offset minus back bytes.
-	issueAt := func(back int, field, msg string) {
-		line, col := p.seek(base + max(dec.InputOffset()-int64(back), 0))
-		b.fail(ml.Issue{Line: line, Col: col, Field: field, Msg: msg})
-	}
 
 	tok, err := dec.Token()
 	if err == io.EOF {
@@ -221,14 +216,16 @@ func parseJSON(r io.Reader, b *builder, wrapper string) error {
 				if found {
 					msg = "duplicate key " + quote(key)
 				}
-				issueAt(len(key)+2, key, msg)
+				line, col := p.seek(tokenStart(p, key, base+dec.InputOffset()))
+				b.fail(ml.Issue{Line: line, Col: col, Field: key, Msg: msg})
 				return nil
 			}
 			found = true
 			if tok, err := dec.Token(); err != nil {
 				return bad(err)
 			} else if tok != json.Delim('[') {
-				issueAt(1, key, fmt.Sprintf("%q must be an array of objects", wrapper))
+				line, col := p.seek(tokenStart(p, tok, base+dec.InputOffset()))
+				b.fail(ml.Issue{Line: line, Col: col, Field: key, Msg: fmt.Sprintf("%q must be an array of objects", wrapper)})
 				return nil
 			}
 			if err := o.array(dec, p, base); err != nil {
@@ -242,23 +239,44 @@ func parseJSON(r io.Reader, b *builder, wrapper string) error {
 			return bad(err)
 		}
 	default:
-		issueAt(0, "", shape)
+		line, col := p.seek(tokenStart(p, tok, base+dec.InputOffset()))
+		b.fail(ml.Issue{Line: line, Col: col, Msg: shape})
 		return nil
 	}
 	if b.stopped {
 		return nil
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if tok, err := dec.Token(); err != io.EOF {
 		if err != nil {
 			return bad(err)
 		}
-		issueAt(1, "", "unexpected data after the JSON value")
+		line, col := p.seek(tokenStart(p, tok, base+dec.InputOffset()))
+		b.fail(ml.Issue{Line: line, Col: col, Msg: "unexpected data after the JSON value"})
 		return nil
 	}
 	if p.err != nil {
 		return readErr(p.err)
 	}
 	return nil
+}
+
+// tokenStart returns where the token tok, which ends at offset end,
+// starts (for a string with escapes, roughly).
+func tokenStart(p *posReader, tok json.Token, end int64) int64 {
+	switch tok := tok.(type) {
+	case json.Delim:
+		return end - 1
+	case string:
+		return end - int64(len(tok)) - 2
+	case bool:
+		if tok {
+			return end - 4
+		}
+		return end - 5
+	case nil:
+		return end - 4
+	}
+	return p.numberStart(end)
 }
 
 // array reads the elements of a JSON array whose '[' dec has read, and
@@ -332,7 +350,7 @@ func (o *objReader) object(raw []byte, loc locator) {
 	if b.tooMany(line) {
 		return
 	}
-	i := b.addRow(line)
+	i := b.addRow(line, true)
 	o.stamp++
 	if o.stamp == 0 { // wrapped: clear old stamps
 		clear(o.seen)

@@ -218,6 +218,11 @@ func TestParseJSON(t *testing.T) {
 			issues: []string{`line 1, column 34: unexpected data after the JSON value`},
 		},
 		{
+			name:   "trailing number",
+			in:     "[{\"ts\":1,\"x\":1,\"c\":\"u\",\"r\":\"a\"}]\n  12",
+			issues: []string{`line 2, column 3: unexpected data after the JSON value`},
+		},
+		{
 			name:   "trailing garbage",
 			in:     `[{"ts":1,"x":1,"c":"u","r":"a"}] x`,
 			issues: []string{`line 1, column 34: bad JSON: invalid character 'x' looking for beginning of value`},
@@ -239,8 +244,28 @@ func TestParseJSON(t *testing.T) {
 		},
 		{
 			name:   "scalar",
-			in:     ` 5`,
-			issues: []string{`line 1, column 3: expected a JSON array of objects or {"observations": [...]}`},
+			in:     ` 15`,
+			issues: []string{`line 1, column 2: expected a JSON array of objects or {"observations": [...]}`},
+		},
+		{
+			name:   "string",
+			in:     ` "abc"`,
+			issues: []string{`line 1, column 2: expected a JSON array of objects or {"observations": [...]}`},
+		},
+		{
+			name:   "wrapper holds a string",
+			in:     `{"observations": "abc"}`,
+			issues: []string{`line 1, column 18 (observations): "observations" must be an array of objects`},
+		},
+		{
+			name:   "wrapper holds a number",
+			in:     `{"observations": -12.5e3}`,
+			issues: []string{`line 1, column 18 (observations): "observations" must be an array of objects`},
+		},
+		{
+			name:   "wrapper holds false",
+			in:     `{"observations":false}`,
+			issues: []string{`line 1, column 17 (observations): "observations" must be an array of objects`},
 		},
 		{
 			name:   "too many rows",
