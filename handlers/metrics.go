@@ -13,13 +13,15 @@ import (
 
 // Metrics are the Prometheus series freshet exports at /metrics.
 type Metrics struct {
-	reg       *prometheus.Registry
-	requests  *prometheus.CounterVec
-	latency   *prometheus.HistogramVec
-	Ingested  *prometheus.CounterVec
-	Rejected  *prometheus.CounterVec
-	Labels    *prometheus.CounterVec
-	LoginFail prometheus.Counter
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	Ingested *prometheus.CounterVec
+	Rejected *prometheus.CounterVec
+	Labels   *prometheus.CounterVec
+	// Predictions counts rows scored by /predict.
+	Predictions *prometheus.CounterVec
+	LoginFail   prometheus.Counter
 }
 
 // NewMetrics registers the series on a fresh registry (with Go and
@@ -43,11 +45,14 @@ func NewMetrics() *Metrics {
 		Labels: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "freshet_labels_total", Help: "Late labels attached, by model.",
 		}, []string{"model"}),
+		Predictions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "freshet_predictions_total", Help: "Rows scored by the predict API, by model.",
+		}, []string{"model"}),
 		LoginFail: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "freshet_login_failures_total", Help: "Failed login attempts.",
 		}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.Ingested, m.Rejected, m.Labels, m.LoginFail,
+	m.reg.MustRegister(m.requests, m.latency, m.Ingested, m.Rejected, m.Labels, m.Predictions, m.LoginFail,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -73,7 +73,11 @@ func (s *Server) modelView(r *http.Request) (web.ModelView, error) {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return web.ModelView{Nav: navFor(r, "models", m.Name), Model: m, Categories: cats, Origin: scheme + "://" + r.Host}, nil
+	vs, err := s.DB.FindVersions(r.Context(), m.ID, 10)
+	if err != nil {
+		return web.ModelView{}, err
+	}
+	return web.ModelView{Nav: navFor(r, "models", m.Name), Model: m, Categories: cats, Versions: vs, Origin: scheme + "://" + r.Host}, nil
 }
 
 func (s *Server) handleModelView(w http.ResponseWriter, r *http.Request) error {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/freshet/freshet/jobs"
 	"github.com/freshet/freshet/ml"
+	"github.com/freshet/freshet/serving"
 	"github.com/freshet/freshet/static"
 	"github.com/freshet/freshet/store"
 )
@@ -29,6 +30,7 @@ type Server struct {
 	Jobs    *jobs.Runner // nil in tests that need no queue
 	Log     *slog.Logger
 	Metrics *Metrics
+	Serving *serving.Registry
 	// MaxBody and MaxRows bound one request.
 	MaxBody int64
 	MaxRows int
@@ -54,6 +56,9 @@ func (s *Server) Routes() http.Handler {
 		s.MaxRows = DefaultMaxRows
 	}
 	s.limiter = newLoginLimiter()
+	if s.Serving == nil {
+		s.Serving = &serving.Registry{DB: s.DB}
+	}
 
 	r := chi.NewRouter()
 	r.Use(middleware.RealIP, s.recoverer, s.Metrics.middleware, securityHeaders)
@@ -95,6 +100,7 @@ func (s *Server) Routes() http.Handler {
 			r.Get("/models/new/{upload}", s.page(s.handleSchemaView))
 			r.Post("/models/new/{upload}", s.page(s.handleCreateFromUpload))
 			r.Post("/models/{name}/observations", s.page(s.handleAppendUpload))
+			r.Post("/models/{name}/retrain", s.page(s.handleRetrainButton))
 			r.Get("/audit", s.page(s.handleAudit))
 		})
 		r.Group(func(r chi.Router) {
@@ -123,7 +129,10 @@ func (s *Server) mountAPI(r chi.Router) {
 		r.Get("/models", s.api(s.handleAPIModels))
 		r.Get("/models/{name}", s.api(s.handleAPIModel))
 		r.Get("/models/{name}/counts", s.api(s.handleCounts))
+		r.Get("/models/{name}/versions", s.api(s.handleAPIVersions))
 	})
+	r.With(s.requireScope(ml.ScopePredict)).Post("/models/{name}/predict", s.api(s.handlePredict))
+	r.With(s.requireScope(ml.ScopeAdmin)).Post("/models/{name}/retrain", s.api(s.handleAPIRetrain))
 	r.With(s.requireScope(ml.ScopeAdmin)).Post("/models", s.api(s.handleAPIModelCreate))
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireScope(ml.ScopeIngest))

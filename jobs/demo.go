@@ -12,6 +12,7 @@ import (
 
 	"github.com/freshet/freshet/demo"
 	"github.com/freshet/freshet/ml"
+	"github.com/freshet/freshet/serving"
 	"github.com/freshet/freshet/store"
 )
 
@@ -58,6 +59,9 @@ type DemoFeeder struct {
 	DB    *store.DB
 	Log   *slog.Logger
 	Speed float64 // data seconds per wall second
+	// Serving, when set, scores each batch with the champion before it is
+	// stored, as a live service calling /predict would.
+	Serving *serving.Registry
 
 	once  sync.Once
 	table *demo.Table
@@ -71,10 +75,14 @@ func (f *DemoFeeder) load() (*demo.Table, error) {
 
 // Install creates the demo model and preloads DemoPreloadRows, once per
 // database.
-func (f *DemoFeeder) Install(ctx context.Context) error {
+func (f *DemoFeeder) Install(ctx context.Context) (installed bool, err error) {
 	if _, ok, err := f.DB.GetKV(ctx, kvDemoEpoch); err != nil || ok {
-		return err
+		return false, err
 	}
+	return true, f.install(ctx)
+}
+
+func (f *DemoFeeder) install(ctx context.Context) error {
 	t, err := f.load()
 	if err != nil {
 		return err
@@ -139,7 +147,7 @@ func (f *DemoFeeder) Tick(ctx context.Context) (fed, labeled int, err error) {
 		loop, row := have/n, have%n
 		hi := min(n, row+(due-have))
 		shift := loop * (t.Time[n-1] - t.Time[0] + demoRowSeconds*1000)
-		res, err := f.DB.InsertBatch(ctx, ml.SystemActor, m, t.Batch(int(row), int(hi), int(loop), shift), store.SourceDemo)
+		res, err := f.insert(ctx, m, t.Batch(int(row), int(hi), int(loop), shift))
 		if err != nil {
 			return fed, labeled, fmt.Errorf("demo: feed: %w", err)
 		}
@@ -148,6 +156,28 @@ func (f *DemoFeeder) Tick(ctx context.Context) (fed, labeled int, err error) {
 	}
 	l, err := f.label(ctx, m, m.Stats.Labeled, have-DemoLabelDelay)
 	return fed, l, err
+}
+
+// insert stores a batch, scored by the champion when there is one.
+func (f *DemoFeeder) insert(ctx context.Context, m *ml.Model, b *ml.Batch) (store.IngestResult, error) {
+	if f.Serving != nil {
+		sc, err := f.Serving.Champion(ctx, m)
+		switch {
+		case err == nil:
+			X, err := f.DB.CategoryCodes(ctx, m, b)
+			if err != nil {
+				return store.IngestResult{}, err
+			}
+			scores, err := sc.Score(X)
+			if err != nil {
+				return store.IngestResult{}, err
+			}
+			return f.DB.InsertScored(ctx, ml.SystemActor, m, b, scores, sc.Version.ID)
+		case ml.ErrorCode(err) != ml.ENOTFOUND:
+			return store.IngestResult{}, err
+		}
+	}
+	return f.DB.InsertBatch(ctx, ml.SystemActor, m, b, store.SourceDemo)
 }
 
 // label sends the true labels of stream rows [from, to) by entity id.

@@ -29,11 +29,11 @@ func newFeeder(t *testing.T) (*DemoFeeder, *store.DB, *time.Time) {
 func TestDemoFeederStreams(t *testing.T) {
 	ctx := context.Background()
 	f, db, now := newFeeder(t)
-	if err := f.Install(ctx); err != nil {
+	if ok, err := f.Install(ctx); err != nil || !ok {
 		t.Fatal(err)
 	}
-	if err := f.Install(ctx); err != nil { // idempotent
-		t.Fatal(err)
+	if ok, err := f.Install(ctx); err != nil || ok { // idempotent
+		t.Fatal(err, ok)
 	}
 	m, err := db.FindModelByName(ctx, "elec2")
 	if err != nil {
@@ -78,7 +78,7 @@ func TestDemoFeederStreams(t *testing.T) {
 func TestDemoFeederCatchesUpAndLoops(t *testing.T) {
 	ctx := context.Background()
 	f, db, now := newFeeder(t)
-	if err := f.Install(ctx); err != nil {
+	if _, err := f.Install(ctx); err != nil {
 		t.Fatal(err)
 	}
 	*now = now.Add(24 * time.Hour) // a day down: 1,440 weeks due

@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/freshet/freshet/serving"
 	"github.com/freshet/freshet/store"
 )
 
@@ -36,8 +37,10 @@ type Runner struct {
 	DB     *store.DB
 	Log    *slog.Logger
 	Client *river.Client[*sql.Tx]
-	cfg    Config
-	feeder *DemoFeeder
+	// Serving is shared with the HTTP server so both use one cache.
+	Serving *serving.Registry
+	cfg     Config
+	feeder  *DemoFeeder
 }
 
 // Migrate applies River's own migrations to the store's database.
@@ -64,7 +67,8 @@ func New(ctx context.Context, db *store.DB, log *slog.Logger, cfg Config) (*Runn
 		cfg.DemoTick = 5 * time.Second
 	}
 	r := &Runner{DB: db, Log: log, cfg: cfg}
-	r.feeder = &DemoFeeder{DB: db, Log: log, Speed: cfg.DemoSpeed}
+	r.Serving = &serving.Registry{DB: db}
+	r.feeder = &DemoFeeder{DB: db, Log: log, Speed: cfg.DemoSpeed, Serving: r.Serving}
 
 	rcfg := &river.Config{
 		// River reports producer counts every few seconds at info level;
@@ -78,6 +82,7 @@ func New(ctx context.Context, db *store.DB, log *slog.Logger, cfg Config) (*Runn
 	if cfg.Work {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &demoFeedWorker{feeder: r.feeder})
+		river.AddWorker(workers, &retrainWorker{db: db})
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}}
 		if cfg.Demo {
@@ -105,7 +110,18 @@ func (r *Runner) InstallDemo(ctx context.Context) error {
 	if !r.cfg.Demo {
 		return nil
 	}
-	return r.feeder.Install(ctx)
+	installed, err := r.feeder.Install(ctx)
+	if err != nil || !installed {
+		return err
+	}
+	// Train a first model on the preloaded weeks so predictions, scores
+	// and versions exist from the first minute.
+	m, err := r.DB.FindModelByName(ctx, "elec2")
+	if err != nil {
+		return err
+	}
+	_, _, err = r.EnqueueRetrain(ctx, RetrainArgs{ModelID: m.ID, Reason: "demo: first model on the preloaded weeks", By: "system"})
+	return err
 }
 
 // Start starts the workers (if any).

@@ -141,3 +141,15 @@ func (db *DB) FindCategories(ctx context.Context, m *ml.Model) ([][]string, erro
 	}
 	return out, rows.Err()
 }
+
+// FindModelByID returns a model by id.
+func (db *DB) FindModelByID(ctx context.Context, id int64) (*ml.Model, error) {
+	m, err := scanModel(db.Read.QueryRowContext(ctx, `SELECT `+modelCols+` FROM models WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ml.Errorf(ml.ENOTFOUND, "model %d not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: find model: %w", err)
+	}
+	return m, nil
+}

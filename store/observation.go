@@ -647,3 +647,38 @@ func (db *DB) FindHourlyCounts(ctx context.Context, modelID int64, bucketMS, fro
 	}
 	return out, rows.Err()
 }
+
+// CategoryCodes returns a batch's features column-major as a model sees
+// them: numeric values as they are, categorical values as their codes, a
+// value never stored before as NaN (the model has not seen it either).
+// It writes nothing.
+func (db *DB) CategoryCodes(ctx context.Context, m *ml.Model, b *ml.Batch) ([][]float64, error) {
+	X := make([][]float64, len(m.Features))
+	for j, f := range m.Features {
+		if f.Type != ml.Categorical {
+			X[j] = b.Num[j]
+			continue
+		}
+		codes := map[string]float64{}
+		col := make([]float64, b.N)
+		for i, v := range b.Cat[j] {
+			c, ok := codes[v]
+			if !ok {
+				var code int64
+				err := db.Read.QueryRowContext(ctx, `SELECT code FROM categories WHERE model_id = ? AND feature = ? AND value = ?`, m.ID, j, v).Scan(&code)
+				switch {
+				case errors.Is(err, sql.ErrNoRows) || v == "":
+					c = math.NaN()
+				case err != nil:
+					return nil, fmt.Errorf("store: category codes: %w", err)
+				default:
+					c = float64(code)
+				}
+				codes[v] = c
+			}
+			col[i] = c
+		}
+		X[j] = col
+	}
+	return X, nil
+}

@@ -73,6 +73,17 @@ type ModelView struct {
 	Categories [][]string
 	Flash      *Flash
 	Origin     string // for the API example, e.g. http://127.0.0.1:8080
+	Versions   []*ml.Version
+}
+
+// Champion is the serving version, or nil.
+func (v ModelView) Champion() *ml.Version {
+	for _, x := range v.Versions {
+		if x.Status == ml.StatusChampion {
+			return x
+		}
+	}
+	return nil
 }
 
 // UploadView is the "new model from a file" flow.

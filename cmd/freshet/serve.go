@@ -101,7 +101,7 @@ func (m *Main) Open(ctx context.Context, work bool) error {
 	if m.Config.Addr == "" {
 		return nil
 	}
-	srv := &handlers.Server{DB: db, Jobs: m.Jobs, Log: m.Log, MaxBody: m.Config.MaxBody, MaxRows: m.Config.MaxRows, Demo: m.Config.Demo, DemoSpeed: m.Config.DemoSpeed}
+	srv := &handlers.Server{DB: db, Jobs: m.Jobs, Serving: m.Jobs.Serving, Log: m.Log, MaxBody: m.Config.MaxBody, MaxRows: m.Config.MaxRows, Demo: m.Config.Demo, DemoSpeed: m.Config.DemoSpeed}
 	m.HTTP = &http.Server{
 		Handler:           srv.Routes(),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -1,0 +1,207 @@
+// Package train turns a model's labeled observations into a trained model
+// version: a time-ordered split (the newest rows validate, never train),
+// the built-in GBDT, early stopping on the validation slice, and the
+// numbers a version records. It is shared by the CLI, the retrain job and
+// (later) the backtester, so all of them train the same way.
+package train
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/freshet/freshet/ml"
+	"github.com/freshet/freshet/ml/gbdt"
+)
+
+// Config is what a training run may set; zero fields take defaults.
+type Config struct {
+	Rounds        int     `json:"rounds"`
+	MaxDepth      int     `json:"max_depth"`
+	NumLeaves     int     `json:"num_leaves,omitempty"`
+	LearningRate  float64 `json:"learning_rate"`
+	ValidFrac     float64 `json:"valid_frac"`
+	EarlyStopping int     `json:"early_stopping_rounds"`
+	Seed          uint64  `json:"seed"`
+	Threads       int     `json:"threads,omitempty"`
+}
+
+// Defaults fills zero fields: 100 rounds, depth 6, learning rate 0.1, the
+// newest 20% for validation, early stopping after 20 rounds without gain.
+func (c Config) Defaults() Config {
+	if c.Rounds <= 0 {
+		c.Rounds = 100
+	}
+	if c.MaxDepth <= 0 && c.NumLeaves <= 0 {
+		c.MaxDepth = 6
+	}
+	if c.LearningRate <= 0 {
+		c.LearningRate = 0.1
+	}
+	if c.ValidFrac <= 0 || c.ValidFrac >= 1 {
+		c.ValidFrac = 0.2
+	}
+	if c.EarlyStopping == 0 {
+		c.EarlyStopping = 20
+	}
+	return c
+}
+
+// Data is labeled rows, column-major (X[j][i]; NaN = missing), with times.
+type Data struct {
+	X    [][]float64
+	Y    []float64
+	Time []int64
+	IDs  []int64 // observation ids, optional
+}
+
+// Len is the number of rows.
+func (d Data) Len() int { return len(d.Y) }
+
+// Result is a trained model and what is known about it.
+type Result struct {
+	Model      *gbdt.Model
+	Text       []byte // LightGBM text, what leaves serves
+	TrainRows  int
+	ValidRows  int
+	Rounds     int
+	Importance []ml.Importance
+	// ValidScores are the model's outputs on the validation rows
+	// (Outputs per row, row-major) and ValidY their labels.
+	ValidScores []float64
+	ValidY      []float64
+	Outputs     int
+	Seconds     float64
+	// Data is the id range trained and validated on.
+	Data ml.DataVersion
+}
+
+// MinRows is the fewest labeled rows a model trains on.
+const MinRows = 50
+
+// Objective maps a task to the trainer's objective.
+func Objective(m *ml.Model) (obj string, classes int) {
+	switch m.Task {
+	case ml.TaskMulticlass:
+		return gbdt.Multiclass, len(m.Classes)
+	case ml.TaskRegression:
+		return gbdt.Regression, 1
+	}
+	return gbdt.Binary, 1
+}
+
+// GBDT trains the built-in gradient boosting on d for model m.
+func GBDT(m *ml.Model, d Data, cfg Config) (*Result, error) {
+	cfg = cfg.Defaults()
+	n := d.Len()
+	if n < MinRows {
+		return nil, ml.Errorf(ml.EINVALID, "only %d labeled rows; a model needs at least %d", n, MinRows)
+	}
+	if len(d.X) != len(m.Features) {
+		return nil, fmt.Errorf("train: %d feature columns for %d features", len(d.X), len(m.Features))
+	}
+	order := timeOrder(d)
+	nValid := max(1, int(math.Round(float64(n)*cfg.ValidFrac)))
+	nTrain := n - nValid
+	trainIdx, validIdx := order[:nTrain], order[nTrain:]
+	obj, k := Objective(m)
+	names := make([]string, len(m.Features))
+	for j, f := range m.Features {
+		names[j] = f.Name
+	}
+	p := gbdt.DefaultParams()
+	p.Objective, p.NumClass = obj, max(k, 1)
+	if obj != gbdt.Multiclass {
+		p.NumClass = 0
+	}
+	p.Rounds, p.MaxDepth, p.NumLeaves, p.LearningRate = cfg.Rounds, cfg.MaxDepth, cfg.NumLeaves, cfg.LearningRate
+	p.EarlyStoppingRounds, p.Seed = max(cfg.EarlyStopping, 0), cfg.Seed
+	if cfg.Threads > 0 {
+		p.Threads = cfg.Threads
+	}
+	train := gbdt.Dataset{X: gather(d.X, trainIdx), Y: gatherF(d.Y, trainIdx), Names: names}
+	valid := gbdt.Dataset{X: gather(d.X, validIdx), Y: gatherF(d.Y, validIdx), Names: names}
+	start := time.Now()
+	model, err := gbdt.Train(train, &valid, p)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	secs := time.Since(start).Seconds()
+	var buf bytes.Buffer
+	if err := model.WriteText(&buf); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	res := &Result{Model: model, Text: buf.Bytes(), TrainRows: nTrain, ValidRows: nValid, Rounds: model.Rounds(), Seconds: secs,
+		ValidY: valid.Y, Outputs: max(k, 1)}
+	res.ValidScores = scoreRows(model, valid.X, nValid)
+	res.Importance = importance(names, model.GainImportance())
+	if d.IDs != nil {
+		lo, hi := int64(math.MaxInt64), int64(0)
+		for _, id := range d.IDs {
+			lo, hi = min(lo, id), max(hi, id)
+		}
+		res.Data = ml.DataVersion{FromID: lo, ToID: hi, Rows: int64(n)}
+	} else {
+		res.Data = ml.DataVersion{Rows: int64(n)}
+	}
+	return res, nil
+}
+
+// timeOrder returns row indices ordered by time (stable: ties keep input
+// order), so the validation slice is always the newest rows.
+func timeOrder(d Data) []int {
+	idx := make([]int, d.Len())
+	for i := range idx {
+		idx[i] = i
+	}
+	if d.Time != nil {
+		sort.SliceStable(idx, func(a, b int) bool { return d.Time[idx[a]] < d.Time[idx[b]] })
+	}
+	return idx
+}
+
+func gather(X [][]float64, idx []int) [][]float64 {
+	out := make([][]float64, len(X))
+	for j, col := range X {
+		out[j] = gatherF(col, idx)
+	}
+	return out
+}
+
+func gatherF(v []float64, idx []int) []float64 {
+	out := make([]float64, len(idx))
+	for i, k := range idx {
+		out[i] = v[k]
+	}
+	return out
+}
+
+func scoreRows(m *gbdt.Model, X [][]float64, n int) []float64 {
+	var out []float64
+	row := make([]float64, len(X))
+	for i := 0; i < n; i++ {
+		for j := range X {
+			row[j] = X[j][i]
+		}
+		out = append(out, m.Predict(row)...)
+	}
+	return out
+}
+
+func importance(names []string, gain []float64) []ml.Importance {
+	total := 0.0
+	for _, g := range gain {
+		total += g
+	}
+	out := make([]ml.Importance, len(names))
+	for j, n := range names {
+		out[j].Feature = n
+		if total > 0 && j < len(gain) {
+			out[j].Gain = gain[j] / total
+		}
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a].Gain > out[b].Gain })
+	return out
+}

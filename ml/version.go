@@ -1,0 +1,63 @@
+package ml
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Version statuses.
+const (
+	StatusCandidate  = "candidate"
+	StatusChampion   = "champion"
+	StatusRetired    = "retired"
+	StatusRejected   = "rejected"
+	StatusRolledBack = "rolled_back"
+)
+
+// Update kinds: how a version was made from its parent.
+const (
+	UpdateFull      = "full"
+	UpdateWarmStart = "warm_start"
+	UpdateOnline    = "online"
+)
+
+// Trainers and artifact formats.
+const (
+	TrainerGBDT     = "builtin-gbdt"
+	TrainerExternal = "external"
+	FormatLightGBM  = "lightgbm-text"
+)
+
+// DataVersion is the exact set of rows a version trained on.
+type DataVersion struct {
+	FromID int64 `json:"from_id"`
+	ToID   int64 `json:"to_id"`
+	Rows   int64 `json:"rows"`
+}
+
+// Importance is one feature's share of the model's split gain.
+type Importance struct {
+	Feature string  `json:"feature"`
+	Gain    float64 `json:"gain"`
+}
+
+// Version is a trained model version.
+type Version struct {
+	ID         int64              `json:"id"`
+	ModelID    int64              `json:"model_id"`
+	Number     int                `json:"number"`
+	CreatedAt  time.Time          `json:"created_at"`
+	Trainer    string             `json:"trainer"`
+	UpdateKind string             `json:"update_kind"`
+	Format     string             `json:"format"`
+	SHA256     string             `json:"sha256"`
+	Size       int64              `json:"size_bytes"`
+	Params     json.RawMessage    `json:"params"`
+	Metrics    map[string]float64 `json:"metrics"`
+	Importance []Importance       `json:"importance"`
+	Data       DataVersion        `json:"data"`
+	ParentID   int64              `json:"parent_id,omitempty"`
+	JobID      int64              `json:"job_id,omitempty"`
+	Status     string             `json:"status"`
+	Note       string             `json:"note,omitempty"`
+}

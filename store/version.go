@@ -1,0 +1,155 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/freshet/freshet/ml"
+)
+
+const versionCols = `id, model_id, number, created_at, trainer, update_kind, format, sha256, size, params, metrics, importance,
+	data_from_id, data_to_id, data_rows, parent_id, job_id, status, note`
+
+func scanVersion(r rowScanner) (*ml.Version, error) {
+	var v ml.Version
+	var created int64
+	var params, metrics, imp string
+	var parent, job sql.NullInt64
+	if err := r.Scan(&v.ID, &v.ModelID, &v.Number, &created, &v.Trainer, &v.UpdateKind, &v.Format, &v.SHA256, &v.Size, &params, &metrics, &imp,
+		&v.Data.FromID, &v.Data.ToID, &v.Data.Rows, &parent, &job, &v.Status, &v.Note); err != nil {
+		return nil, err
+	}
+	v.CreatedAt = time.UnixMilli(created).UTC()
+	v.Params = json.RawMessage(params)
+	if err := json.Unmarshal([]byte(metrics), &v.Metrics); err != nil {
+		return nil, fmt.Errorf("store: version %d metrics: %w", v.ID, err)
+	}
+	if err := json.Unmarshal([]byte(imp), &v.Importance); err != nil {
+		return nil, fmt.Errorf("store: version %d importance: %w", v.ID, err)
+	}
+	v.ParentID, v.JobID = parent.Int64, job.Int64
+	return &v, nil
+}
+
+// CreateVersion stores a trained model version with its artifact. With
+// promote, it becomes the champion in the same transaction and the old
+// champion is retired (until the gate exists, the newest version serves).
+func (db *DB) CreateVersion(ctx context.Context, actor ml.Actor, m *ml.Model, v *ml.Version, artifact []byte, promote bool) error {
+	if len(artifact) == 0 {
+		return ml.Errorf(ml.EINVALID, "a version needs an artifact")
+	}
+	sum := sha256.Sum256(artifact)
+	v.SHA256, v.Size, v.ModelID = hex.EncodeToString(sum[:]), int64(len(artifact)), m.ID
+	if len(v.Params) == 0 {
+		v.Params = json.RawMessage("{}")
+	}
+	metrics, _ := json.Marshal(orEmptyMap(v.Metrics))
+	imp, _ := json.Marshal(orEmptyImp(v.Importance))
+	if v.UpdateKind == "" {
+		v.UpdateKind = ml.UpdateFull
+	}
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(number), 0) + 1 FROM model_versions WHERE model_id = ?`, m.ID).Scan(&v.Number); err != nil {
+		return fmt.Errorf("store: create version: %w", err)
+	}
+	if promote {
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT id FROM model_versions WHERE model_id = ? AND status = 'champion'), 0)`, m.ID).Scan(&v.ParentID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE model_versions SET status = 'retired' WHERE model_id = ? AND status = 'champion'`, m.ID); err != nil {
+			return fmt.Errorf("store: retire champion: %w", err)
+		}
+		v.Status = ml.StatusChampion
+	} else if v.Status == "" {
+		v.Status = ml.StatusCandidate
+	}
+	now := db.now()
+	res, err := tx.ExecContext(ctx, `INSERT INTO model_versions (model_id, number, created_at, trainer, update_kind, format, artifact, sha256, size, params, metrics, importance,
+		data_from_id, data_to_id, data_rows, parent_id, job_id, status, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, v.Number, now, v.Trainer, v.UpdateKind, v.Format, artifact, v.SHA256, v.Size, string(v.Params), string(metrics), string(imp),
+		v.Data.FromID, v.Data.ToID, v.Data.Rows, nullInt(v.ParentID), nullInt(v.JobID), v.Status, v.Note)
+	if err != nil {
+		return fmt.Errorf("store: create version: %w", err)
+	}
+	v.ID, _ = res.LastInsertId()
+	v.CreatedAt = time.UnixMilli(now).UTC()
+	detail := fmt.Sprintf("v%d by %s (%s), %d rows", v.Number, v.Trainer, v.UpdateKind, v.Data.Rows)
+	if err := db.audit(ctx, tx, actor, "version.create", "model:"+m.Name, detail); err != nil {
+		return err
+	}
+	if promote {
+		if err := db.audit(ctx, tx, actor, "version.promote", "model:"+m.Name, fmt.Sprintf("v%d is the champion", v.Number)); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+func nullInt(v int64) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: v != 0} }
+
+func orEmptyMap(m map[string]float64) map[string]float64 {
+	if m == nil {
+		return map[string]float64{}
+	}
+	return m
+}
+
+func orEmptyImp(v []ml.Importance) []ml.Importance {
+	if v == nil {
+		return []ml.Importance{}
+	}
+	return v
+}
+
+// FindVersions lists a model's versions, newest first.
+func (db *DB) FindVersions(ctx context.Context, modelID int64, limit int) ([]*ml.Version, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := db.Read.QueryContext(ctx, `SELECT `+versionCols+` FROM model_versions WHERE model_id = ? ORDER BY number DESC LIMIT ?`, modelID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: find versions: %w", err)
+	}
+	defer rows.Close()
+	var out []*ml.Version
+	for rows.Next() {
+		v, err := scanVersion(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// FindChampion returns a model's champion version, ENOTFOUND when none.
+func (db *DB) FindChampion(ctx context.Context, modelID int64) (*ml.Version, error) {
+	v, err := scanVersion(db.Read.QueryRowContext(ctx, `SELECT `+versionCols+` FROM model_versions WHERE model_id = ? AND status = 'champion'`, modelID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ml.Errorf(ml.ENOTFOUND, "the model has no trained version yet")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: find champion: %w", err)
+	}
+	return v, nil
+}
+
+// FindVersionArtifact returns a version's artifact bytes.
+func (db *DB) FindVersionArtifact(ctx context.Context, versionID int64) ([]byte, error) {
+	var b []byte
+	err := db.Read.QueryRowContext(ctx, `SELECT artifact FROM model_versions WHERE id = ?`, versionID).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ml.Errorf(ml.ENOTFOUND, "version %d not found", versionID)
+	}
+	return b, err
+}
