@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -98,3 +100,59 @@ func TestServePrintsPasswordOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestTrainAndPredictCLI(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "d.csv")
+	var b strings.Builder
+	b.WriteString("when,colour,x,noise,y\n")
+	for i := range 600 {
+		colour := []string{"red", "green", "blue"}[i%3]
+		x := float64(i%50) / 50
+		y := 0
+		if (colour == "red") != (x > 0.5) {
+			y = 1
+		}
+		b.WriteString(strings.Join([]string{"2026-01-01T00:00:00Z", colour, ftoa(x), ftoa(float64(i % 7)), itoa(y)}, ","))
+		b.WriteString("\n")
+	}
+	writeFile(t, data, strings.ReplaceAll(b.String(), "2026-01-01T00:00:00Z", "2026-01-01"))
+	model := filepath.Join(dir, "m.txt")
+	var out, errb bytes.Buffer
+	if err := run(ctx, []string{"train", "--data", data, "--label", "y", "--time", "when", "--drop", "noise", "--out", model, "--json", "--rounds", "30"}, &out, &errb); err != nil {
+		t.Fatalf("train: %v %s", err, errb.String())
+	}
+	var rep struct {
+		Metrics map[string]float64
+		Rounds  int
+		Rows    int
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || rep.Rows != 600 || rep.Metrics["auc"] < 0.95 {
+		t.Fatalf("report %+v %v: %s", rep, err, out.String())
+	}
+	out.Reset()
+	pred := filepath.Join(dir, "p.csv")
+	writeFile(t, pred, "x,colour,extra\n0.9,red,1\n0.9,blue,2\n0.1,red,3\n0.1,purple,4\n")
+	if err := run(ctx, []string{"predict", "--model", model, "--data", pred}, &out, &errb); err != nil {
+		t.Fatalf("predict: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 5 || lines[0] != "score" {
+		t.Fatalf("predict output %q", out.String())
+	}
+	score := func(i int) float64 { f, _ := strconv.ParseFloat(lines[i], 64); return f }
+	if !(score(1) < 0.5 && score(2) > 0.5 && score(3) > 0.5) {
+		t.Fatalf("scores do not follow the rule: %v", lines)
+	}
+	// Bad input names its line.
+	bad := filepath.Join(dir, "bad.csv")
+	writeFile(t, bad, "when,colour,x,noise,y\n2026-01-01,red,0.5,1,1\n2026-02-31x,red,0.4,1,1\n")
+	err := run(ctx, []string{"train", "--data", bad, "--label", "y", "--time", "when"}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "line 3") {
+		t.Fatalf("bad data: %v", err)
+	}
+}
+
+func ftoa(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+func itoa(i int) string     { return strconv.Itoa(i) }

@@ -5,6 +5,8 @@
 //	freshet worker [--db freshet.db]
 //	freshet user add --name N --role admin|lead|annotator [--db freshet.db]
 //	freshet token add --name N --scopes ingest,predict,admin [--db freshet.db]
+//	freshet train --data F.csv --label COL [--time COL] [--out model.txt] [--json]
+//	freshet predict --model model.txt --data F.csv
 //
 // Every flag takes its default from the environment variable FRESHET_<FLAG>
 // (dashes become underscores); a flag on the command line wins.
@@ -66,6 +68,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("usage: freshet token add --name NAME --scopes ingest,predict,admin")
 		}
 		return runTokenAdd(ctx, args[2:], stdout, stderr)
+	case "train":
+		return runTrain(args[1:], stdout, stderr)
+	case "predict":
+		return runPredict(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "freshet", version)
 		return nil
