@@ -30,7 +30,7 @@ func TestPredictServesChampionAndLogs(t *testing.T) {
 	if r := e.do(nil, "POST", "/api/v1/models/elec2/observations", e.Tokens[ml.ScopeIngest], "text/csv", strings.NewReader(elec2CSV(t, 0, 2000, true))); r.Status != 200 {
 		t.Fatal(r.Body)
 	}
-	res, err := jobs.Retrain(ctx, e.DB, jobs.RetrainArgs{ModelID: m.ID, Reason: "test"}, 0)
+	res, err := jobs.Retrain(ctx, e.DB, t.TempDir(), jobs.RetrainArgs{ModelID: m.ID, Reason: "test"}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -30,6 +32,8 @@ type Config struct {
 	// Work runs workers in this process; a web-only process sets false
 	// and only inserts jobs.
 	Work bool
+	// DataDir holds external trainers' run directories.
+	DataDir string
 }
 
 // Runner owns the River client.
@@ -63,6 +67,9 @@ func New(ctx context.Context, db *store.DB, log *slog.Logger, cfg Config) (*Runn
 	if cfg.DemoSpeed <= 0 {
 		cfg.DemoSpeed = 7 * 24 * 60
 	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = filepath.Join(os.TempDir(), "freshet-data")
+	}
 	if cfg.DemoTick <= 0 {
 		cfg.DemoTick = 5 * time.Second
 	}
@@ -82,7 +89,7 @@ func New(ctx context.Context, db *store.DB, log *slog.Logger, cfg Config) (*Runn
 	if cfg.Work {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &demoFeedWorker{feeder: r.feeder})
-		river.AddWorker(workers, &retrainWorker{db: db})
+		river.AddWorker(workers, &retrainWorker{db: db, dataDir: cfg.DataDir})
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}}
 		if cfg.Demo {

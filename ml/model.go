@@ -82,6 +82,85 @@ type Model struct {
 type ModelConfig struct {
 	// Demo marks the built-in demo model.
 	Demo bool `json:"demo,omitempty"`
+	// Trainer says how versions are trained: the built-in GBDT (default)
+	// or an external command.
+	Trainer TrainerConfig `json:"trainer"`
+}
+
+// Trainer kinds.
+const (
+	TrainerKindBuiltin  = "builtin"
+	TrainerKindExternal = "external"
+)
+
+// TrainerConfig configures training for a model.
+type TrainerConfig struct {
+	// Kind is "builtin" (default) or "external".
+	Kind string `json:"kind,omitempty"`
+	// Train is the built-in GBDT's settings (zero fields take defaults);
+	// its ValidFrac also sets the external trainer's validation slice.
+	Train TrainConfig `json:"train"`
+	// Command runs an external trainer: argv, no shell. freshet sets
+	// FRESHET_TRAIN, FRESHET_VALID (CSV), FRESHET_TRAIN_PARQUET,
+	// FRESHET_VALID_PARQUET, FRESHET_MODEL_OUT, FRESHET_PARAMS (JSON),
+	// FRESHET_LABEL, FRESHET_FEATURES and FRESHET_TASK; the command writes
+	// a LightGBM text or XGBoost JSON model to FRESHET_MODEL_OUT.
+	Command []string `json:"command,omitempty"`
+	// Timeout bounds an external run, as a Go duration (default 30m).
+	Timeout string `json:"timeout,omitempty"`
+	// Params are passed to the external command as FRESHET_PARAMS.
+	Params map[string]any `json:"params,omitempty"`
+}
+
+// TrainConfig is what a training run may set; zero fields take defaults
+// (see ml/train).
+type TrainConfig struct {
+	Rounds        int     `json:"rounds,omitempty"`
+	MaxDepth      int     `json:"max_depth,omitempty"`
+	NumLeaves     int     `json:"num_leaves,omitempty"`
+	LearningRate  float64 `json:"learning_rate,omitempty"`
+	ValidFrac     float64 `json:"valid_frac,omitempty"`
+	EarlyStopping int     `json:"early_stopping_rounds,omitempty"`
+	Seed          uint64  `json:"seed,omitempty"`
+	Threads       int     `json:"threads,omitempty"`
+}
+
+// MaxTrainerTimeout bounds an external trainer's run.
+const MaxTrainerTimeout = 24 * time.Hour
+
+// TimeoutDuration is the external trainer's timeout, 30 minutes by default.
+func (c TrainerConfig) TimeoutDuration() time.Duration {
+	d, err := time.ParseDuration(c.Timeout)
+	if err != nil || d <= 0 {
+		return 30 * time.Minute
+	}
+	return d
+}
+
+func (c TrainerConfig) validate() error {
+	switch c.Kind {
+	case "", TrainerKindBuiltin:
+		if len(c.Command) > 0 {
+			return Errorf(EINVALID, "trainer: a command needs kind \"external\"")
+		}
+	case TrainerKindExternal:
+		if len(c.Command) == 0 || c.Command[0] == "" {
+			return Errorf(EINVALID, "trainer: an external trainer needs a command, e.g. [\"python3\", \"train.py\"]")
+		}
+	default:
+		return Errorf(EINVALID, "trainer kind %q: use builtin or external", c.Kind)
+	}
+	if c.Timeout != "" {
+		d, err := time.ParseDuration(c.Timeout)
+		if err != nil || d <= 0 || d > MaxTrainerTimeout {
+			return Errorf(EINVALID, "trainer timeout %q: use a Go duration such as 10m, at most 24h", c.Timeout)
+		}
+	}
+	t := c.Train
+	if t.Rounds < 0 || t.Rounds > 100000 || t.MaxDepth < 0 || t.MaxDepth > 32 || t.NumLeaves < 0 || t.LearningRate < 0 || t.LearningRate > 1 || t.ValidFrac < 0 || t.ValidFrac >= 1 {
+		return Errorf(EINVALID, "trainer.train: rounds 0..100000, max_depth 0..32, learning_rate 0..1, valid_frac 0..<1")
+	}
+	return nil
 }
 
 // ModelStats are a model's running counts.
@@ -141,6 +220,9 @@ func (m *Model) Normalize() {
 // names the first problem.
 func (m *Model) Validate() error {
 	bad := func(format string, args ...any) error { return Errorf(EINVALID, format, args...) }
+	if err := m.Config.Trainer.validate(); err != nil {
+		return err
+	}
 	if !ValidName(m.Name) {
 		return bad("model name %q: use 1-63 lower-case letters, digits, '_', '-' or '.', starting with a letter or digit", m.Name)
 	}

@@ -8,8 +8,6 @@
 package serving
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -19,6 +17,7 @@ import (
 	"github.com/dmitryikh/leaves"
 
 	"github.com/freshet/freshet/ml"
+	"github.com/freshet/freshet/ml/modelfile"
 	"github.com/freshet/freshet/store"
 )
 
@@ -32,27 +31,18 @@ type Scorer struct {
 // Outputs is the number of scores per row (1 for binary and regression).
 func (s *Scorer) Outputs() int { return s.classes }
 
-// Load parses a LightGBM text artifact with leaves.
+// Load validates an artifact with ml/modelfile (bounds, tree shape,
+// finite numbers; leaves trusts its input and can crash on a bad file)
+// and loads the canonical text into leaves.
 func Load(v *ml.Version, artifact []byte) (*Scorer, error) {
 	if v.Format != ml.FormatLightGBM {
 		return nil, fmt.Errorf("serving: version %d has format %q; only %s is served", v.ID, v.Format, ml.FormatLightGBM)
 	}
-	var e *leaves.Ensemble
-	var err error
-	func() {
-		// leaves panics on some malformed input; artifacts are validated
-		// before they are stored, this is the last line of defence.
-		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("serving: leaves could not load version %d: %v", v.ID, r)
-			}
-		}()
-		e, err = leaves.LGEnsembleFromReader(bufio.NewReader(bytes.NewReader(artifact)), true)
-	}()
+	mf, err := modelfile.Load(artifact, modelfile.Limits{})
 	if err != nil {
 		return nil, fmt.Errorf("serving: load version %d: %w", v.ID, err)
 	}
-	return &Scorer{Version: v, ensemble: e, classes: e.NOutputGroups()}, nil
+	return &Scorer{Version: v, ensemble: mf.Ensemble(), classes: mf.NumOutputs}, nil
 }
 
 // Score scores column-major rows (X[j][i], NaN = missing) and returns

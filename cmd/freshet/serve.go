@@ -91,7 +91,7 @@ func (m *Main) Open(ctx context.Context, work bool) error {
 		}
 		m.AdminPassword = pw
 	}
-	m.Jobs, err = jobs.New(ctx, db, m.Log, jobs.Config{Demo: m.Config.Demo, DemoSpeed: m.Config.DemoSpeed, Work: work})
+	m.Jobs, err = jobs.New(ctx, db, m.Log, jobs.Config{Demo: m.Config.Demo, DemoSpeed: m.Config.DemoSpeed, Work: work, DataDir: m.Config.DataDir})
 	if err != nil {
 		return err
 	}

@@ -17,20 +17,11 @@ import (
 )
 
 // Config is what a training run may set; zero fields take defaults.
-type Config struct {
-	Rounds        int     `json:"rounds"`
-	MaxDepth      int     `json:"max_depth"`
-	NumLeaves     int     `json:"num_leaves,omitempty"`
-	LearningRate  float64 `json:"learning_rate"`
-	ValidFrac     float64 `json:"valid_frac"`
-	EarlyStopping int     `json:"early_stopping_rounds"`
-	Seed          uint64  `json:"seed"`
-	Threads       int     `json:"threads,omitempty"`
-}
+type Config = ml.TrainConfig
 
 // Defaults fills zero fields: 100 rounds, depth 6, learning rate 0.1, the
 // newest 20% for validation, early stopping after 20 rounds without gain.
-func (c Config) Defaults() Config {
+func Defaults(c Config) Config {
 	if c.Rounds <= 0 {
 		c.Rounds = 100
 	}
@@ -94,7 +85,7 @@ func Objective(m *ml.Model) (obj string, classes int) {
 
 // GBDT trains the built-in gradient boosting on d for model m.
 func GBDT(m *ml.Model, d Data, cfg Config) (*Result, error) {
-	cfg = cfg.Defaults()
+	cfg = Defaults(cfg)
 	n := d.Len()
 	if n < MinRows {
 		return nil, ml.Errorf(ml.EINVALID, "only %d labeled rows; a model needs at least %d", n, MinRows)
@@ -102,10 +93,8 @@ func GBDT(m *ml.Model, d Data, cfg Config) (*Result, error) {
 	if len(d.X) != len(m.Features) {
 		return nil, fmt.Errorf("train: %d feature columns for %d features", len(d.X), len(m.Features))
 	}
-	order := timeOrder(d)
-	nValid := max(1, int(math.Round(float64(n)*cfg.ValidFrac)))
-	nTrain := n - nValid
-	trainIdx, validIdx := order[:nTrain], order[nTrain:]
+	trainIdx, validIdx := Split(d, cfg.ValidFrac)
+	nTrain, nValid := len(trainIdx), len(validIdx)
 	obj, k := Objective(m)
 	names := make([]string, len(m.Features))
 	for j, f := range m.Features {
@@ -137,16 +126,32 @@ func GBDT(m *ml.Model, d Data, cfg Config) (*Result, error) {
 		ValidY: valid.Y, Outputs: max(k, 1)}
 	res.ValidScores = scoreRows(model, valid.X, nValid)
 	res.Importance = importance(names, model.GainImportance())
-	if d.IDs != nil {
-		lo, hi := int64(math.MaxInt64), int64(0)
-		for _, id := range d.IDs {
-			lo, hi = min(lo, id), max(hi, id)
-		}
-		res.Data = ml.DataVersion{FromID: lo, ToID: hi, Rows: int64(n)}
-	} else {
-		res.Data = ml.DataVersion{Rows: int64(n)}
-	}
+	res.Data = d.Version()
 	return res, nil
+}
+
+// Version describes d as a data version: its id range and row count.
+func (d Data) Version() ml.DataVersion {
+	v := ml.DataVersion{Rows: int64(d.Len())}
+	if len(d.IDs) > 0 {
+		v.FromID, v.ToID = int64(math.MaxInt64), 0
+		for _, id := range d.IDs {
+			v.FromID, v.ToID = min(v.FromID, id), max(v.ToID, id)
+		}
+	}
+	return v
+}
+
+// Split returns the row indices to train and to validate on: the newest
+// validFrac of the rows by time validate (at least one), the rest train.
+// Every trainer, built-in or external, splits this way.
+func Split(d Data, validFrac float64) (trainIdx, validIdx []int) {
+	if validFrac <= 0 || validFrac >= 1 {
+		validFrac = Defaults(Config{}).ValidFrac
+	}
+	order := timeOrder(d)
+	nValid := max(1, int(math.Round(float64(len(order))*validFrac)))
+	return order[:len(order)-nValid], order[len(order)-nValid:]
 }
 
 // timeOrder returns row indices ordered by time (stable: ties keep input
