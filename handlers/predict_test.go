@@ -135,3 +135,64 @@ func TestRetrainAPIRunsOnTheQueue(t *testing.T) {
 		t.Fatal("annotator sees the retrain button")
 	}
 }
+
+// TestVersionSwapNeverFailsInFlight: predictions keep succeeding while new
+// champions are promoted underneath them.
+func TestVersionSwapNeverFailsInFlight(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	m := e.demoModel()
+	if r := e.do(nil, "POST", "/api/v1/models/elec2/observations", e.Tokens[ml.ScopeIngest], "text/csv", strings.NewReader(elec2CSV(t, 0, 1500, true))); r.Status != 200 {
+		t.Fatal(r.Body)
+	}
+	if _, err := jobs.Retrain(ctx, e.DB, t.TempDir(), jobs.RetrainArgs{ModelID: m.ID}, 0); err != nil {
+		t.Fatal(err)
+	}
+	body := elec2CSV(t, 1500, 1520, false)
+	stop := make(chan struct{})
+	errs := make(chan string, 100)
+	versions := make(chan int, 10000)
+	done := make(chan struct{})
+	for w := 0; w < 4; w++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				r := e.do(nil, "POST", "/api/v1/models/elec2/predict", e.Tokens[ml.ScopePredict], "text/csv", strings.NewReader(body))
+				if r.Status != 200 {
+					errs <- r.Body
+					return
+				}
+				var out struct{ Version int }
+				json.Unmarshal([]byte(r.Body), &out)
+				versions <- out.Version
+			}
+		}()
+	}
+	for range 3 {
+		if _, err := jobs.Retrain(ctx, e.DB, t.TempDir(), jobs.RetrainArgs{ModelID: m.ID, Config: ml.TrainConfig{Rounds: 10 + len(versions)%5}}, 0); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	close(stop)
+	for range 4 {
+		<-done
+	}
+	close(errs)
+	for e := range errs {
+		t.Fatalf("a prediction failed during a swap: %s", e)
+	}
+	close(versions)
+	seen := map[int]bool{}
+	for v := range versions {
+		seen[v] = true
+	}
+	if !seen[4] || len(seen) < 2 {
+		t.Fatalf("versions served: %v", seen)
+	}
+}
