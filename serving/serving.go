@@ -26,6 +26,7 @@ type Scorer struct {
 	Version  *ml.Version
 	ensemble *leaves.Ensemble
 	classes  int
+	features int
 }
 
 // Outputs is the number of scores per row (1 for binary and regression).
@@ -42,14 +43,14 @@ func Load(v *ml.Version, artifact []byte) (*Scorer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("serving: load version %d: %w", v.ID, err)
 	}
-	return &Scorer{Version: v, ensemble: mf.Ensemble(), classes: mf.NumOutputs}, nil
+	return &Scorer{Version: v, ensemble: mf.Ensemble(), classes: mf.NumOutputs, features: mf.NumFeatures}, nil
 }
 
 // Score scores column-major rows (X[j][i], NaN = missing) and returns
 // row-major scores: for binary the probability of class 1, for
 // multiclass Outputs() probabilities per row, for regression the value.
 func (s *Scorer) Score(X [][]float64) ([]float64, error) {
-	nf := s.ensemble.NFeatures()
+	nf := s.features // leaves' NFeatures is 0 for a one-feature model
 	if len(X) < nf {
 		return nil, fmt.Errorf("serving: version %d needs %d features, got %d", s.Version.ID, nf, len(X))
 	}

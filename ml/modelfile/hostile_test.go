@@ -220,7 +220,7 @@ func TestLoadHostile(t *testing.T) {
 		}, ml.EINVALID, "class 0 has 19 trees but class 1 has 21"},
 		{"xgboost wrong type", func(t *testing.T) []byte {
 			return mutateJSON(t, "xgb_binary.json", func(d map[string]any) { xgbTree0(d)["left_children"] = "nope" })
-		}, ml.EINVALID, "is not a []int64"},
+		}, ml.EINVALID, "is not a []int32"},
 		{"xgboost float32 overflow", func(t *testing.T) []byte {
 			return mutateJSON(t, "xgb_binary.json", func(d map[string]any) { xgbTree0(d)["split_conditions"].([]any)[0] = 1e300 })
 		}, ml.EINVALID, "split_conditions"},

@@ -1,7 +1,6 @@
 package modelfile
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -50,14 +49,14 @@ type xgbTree struct {
 		NumFeature     string `json:"num_feature"`
 		SizeLeafVector string `json:"size_leaf_vector"`
 	} `json:"tree_param"`
-	LeftChildren    []int64    `json:"left_children"`
-	RightChildren   []int64    `json:"right_children"`
-	SplitIndices    []int64    `json:"split_indices"`
+	LeftChildren    []int32    `json:"left_children"`
+	RightChildren   []int32    `json:"right_children"`
+	SplitIndices    []int32    `json:"split_indices"` // XGBoost masks them to 31 bits
 	SplitConditions []float32  `json:"split_conditions"`
 	DefaultLeft     []flexBool `json:"default_left"`
-	SplitType       []int64    `json:"split_type"`
-	Categories      []int64    `json:"categories"`
-	CategoriesNodes []int64    `json:"categories_nodes"`
+	SplitType       []int8     `json:"split_type"`
+	Categories      []int32    `json:"categories"`
+	CategoriesNodes []int32    `json:"categories_nodes"`
 }
 
 // flexBool decodes default_left, which XGBoost writes as 0/1 (and some
@@ -105,9 +104,11 @@ type xgbInfo struct {
 //     multi:softmax also yields probabilities), regression.
 func parseXGBoostJSON(b []byte, lim Limits) (*ensemble, xgbInfo, error) {
 	var info xgbInfo
+	// json.Unmarshal works on b in place (a Decoder would copy it) and
+	// refuses anything after the document. Numbers decode into 4-byte
+	// values, so memory stays within about twice the file size.
 	var doc xgbDoc
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&doc); err != nil {
+	if err := json.Unmarshal(b, &doc); err != nil {
 		return nil, info, invalidf("XGBoost JSON: %s", jsonError(b, err))
 	}
 	if doc.Learner == nil {
@@ -331,11 +332,11 @@ func convertXGBTree(x *xgbTree, i, numFeature int, lim Limits) (tree, error) {
 			leaves++
 		case l == -1 || r == -1:
 			return tree{}, errf("node %d has left child %d and right child %d: both or neither must be -1", j, l, r)
-		case l < 1 || l >= int64(n) || r < 1 || r >= int64(n):
+		case l < 1 || int(l) >= n || r < 1 || int(r) >= n:
 			return tree{}, errf("node %d has children %d and %d, want node indices in 1..%d", j, l, r, n-1)
 		}
 	}
-	t := tree{numLeaves: 0}
+	var t tree
 	t.leafValue = make([]float64, 0, leaves)
 	if internal := leaves - 1; internal > 0 {
 		t.splitFeature = make([]uint32, 0, internal)
@@ -371,7 +372,7 @@ func convertXGBTree(x *xgbTree, i, numFeature int, lim Limits) (tree, error) {
 				return tree{}, unsupportedf("XGBoost tree %d: node %d is a categorical split, which is not supported; one-hot encode the feature", i, j)
 			}
 			f := x.SplitIndices[j]
-			if f < 0 || f >= int64(numFeature) {
+			if f < 0 || int(f) >= numFeature {
 				return tree{}, errf("split_indices[%d] = %d, but the model has %d features", j, f, numFeature)
 			}
 			if len(t.splitFeature) == leaves-1 {
@@ -387,7 +388,7 @@ func convertXGBTree(x *xgbTree, i, numFeature int, lim Limits) (tree, error) {
 			t.decisionType = append(t.decisionType, dt)
 			t.leftChild = append(t.leftChild, 0)
 			t.rightChild = append(t.rightChild, 0)
-			for _, c := range [2]int64{x.RightChildren[j], x.LeftChildren[j]} {
+			for _, c := range [2]int32{x.RightChildren[j], x.LeftChildren[j]} {
 				if seen[c] {
 					return tree{}, errf("node %d reaches node %d a second time (a cycle or a shared subtree)", j, c)
 				}
@@ -417,12 +418,12 @@ func convertXGBTree(x *xgbTree, i, numFeature int, lim Limits) (tree, error) {
 // float32(x) < t, for every float64 x: XGBoost casts features to float32 and
 // sends x < t left, leaves sends x <= T left.
 func xgbThreshold(t float32) float64 {
-	below := math.Nextafter32(t, float32(math.Inf(-1)))
-	if math.IsInf(float64(below), -1) {
-		return math.Nextafter(float64(t), math.Inf(-1))
+	below := float64(math.Nextafter32(t, float32(math.Inf(-1))))
+	if math.IsInf(below, -1) {
+		below = -math.Ldexp(1, 128) // where float32 rounding puts -Inf, one step below -MaxFloat32
 	}
-	mid := (float64(below) + float64(t)) / 2 // exact: two adjacent float32
-	if float32(mid) < t {                    // the tie rounds down (to the even one)
+	mid := (below + float64(t)) / 2 // exact: two adjacent float32 values
+	if float32(mid) < t {           // the tie rounds down (to the even one)
 		return mid
 	}
 	return math.Nextafter(mid, math.Inf(-1))
@@ -433,13 +434,12 @@ func jsonError(b []byte, err error) string {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
+	case errors.As(err, &se) && se.Offset >= int64(len(b)):
+		return "the document ends early (truncated file?)"
 	case errors.As(err, &se):
 		return fmt.Sprintf("syntax error at byte %d of %d: %v", se.Offset, len(b), se)
 	case errors.As(err, &te):
 		return fmt.Sprintf("field %s: %s is not a %s (byte %d)", te.Field, te.Value, te.Type, te.Offset)
-	}
-	if err.Error() == "unexpected EOF" {
-		return "the document ends early (truncated file?)"
 	}
 	return err.Error()
 }

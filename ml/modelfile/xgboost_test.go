@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -44,6 +45,9 @@ func checkXGBoostPeer(t *testing.T, dir, name string) {
 		t.Fatalf("model = %s %q %d features %d outputs, want xgboost-json %q %d %d",
 			m.Format, m.Objective, m.NumFeatures, m.NumOutputs, c.Objective, c.NumFeatures, c.NumOutputs)
 	}
+	if name == "xgb_pruned" && (len(m.FeatureNames) != 6 || m.FeatureNames[5] != "f5" || !strings.Contains(string(m.Text), "\nfeature_names=f0 f1 f2 f3 f4 f5\n")) {
+		t.Errorf("feature names %q not kept", m.FeatureNames)
+	}
 	rows := make([][]float64, len(c.Rows))
 	for i, r := range c.Rows {
 		rows[i] = make([]float64, len(r))
@@ -78,7 +82,7 @@ func checkXGBoostPeer(t *testing.T, dir, name string) {
 	}
 }
 
-var xgbPeers = []string{"xgb_binary", "xgb_multi", "xgb_reg"}
+var xgbPeers = []string{"xgb_binary", "xgb_multi", "xgb_reg", "xgb_pruned"}
 
 // TestXGBoostPeerFixtures matches xgboost 1.7's predictions stored in
 // testdata by bench/xgb/make_models.py.
@@ -114,6 +118,72 @@ func TestXGBoostPeerLive(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			checkXGBoostPeer(t, dir, name)
+		})
+	}
+}
+
+// TestXGBoostVariants loads spellings of the same model that other XGBoost
+// versions or settings write; each must predict exactly like the original.
+func TestXGBoostVariants(t *testing.T) {
+	t.Parallel()
+	base, err := Load(readTestdata(t, "xgb_multi.json"), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := [][]float64{{0, 0, 0, 0, 0, 0}, {1, -1, 2, 0.5, math.NaN(), 3}, {math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN()}}
+	want, err := base.Predict(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	learner := func(d map[string]any) map[string]any { return path(d, "learner").(map[string]any) }
+	tests := []struct {
+		name string
+		edit func(d map[string]any)
+	}{
+		{"multi:softmax gives probabilities too", func(d map[string]any) {
+			learner(d)["objective"].(map[string]any)["name"] = "multi:softmax"
+		}},
+		{"base_score as a per-class list (XGBoost 3)", func(d map[string]any) {
+			learner(d)["learner_model_param"].(map[string]any)["base_score"] = "[2E-1,2E-1,2E-1]"
+		}},
+		{"default_left as booleans", func(d map[string]any) {
+			for _, tr := range path(d, "learner", "gradient_booster", "model", "trees").([]any) {
+				dl := tr.(map[string]any)["default_left"].([]any)
+				for i, v := range dl {
+					dl[i] = v.(float64) == 1
+				}
+			}
+		}},
+		{"trees grouped by class instead of by round", func(d map[string]any) {
+			m := path(d, "learner", "gradient_booster", "model").(map[string]any)
+			trees, info := m["trees"].([]any), m["tree_info"].([]any)
+			var ts, is []any
+			for c := range 3 {
+				for i := range trees {
+					if int(info[i].(float64)) == c {
+						ts, is = append(ts, trees[i]), append(is, info[i])
+					}
+				}
+			}
+			m["trees"], m["tree_info"] = ts, is
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := Load(mutateJSON(t, "xgb_multi.json", tt.edit), Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := m.Predict(rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range want {
+				if math.Abs(got[i]-want[i]) > 1e-12 {
+					t.Fatalf("output %d = %v, want %v", i, got[i], want[i])
+				}
+			}
 		})
 	}
 }
