@@ -7,26 +7,18 @@ import (
 	"github.com/freshet/freshet/ml"
 )
 
-func TestAUCHandWorked(t *testing.T) {
+func TestEvaluateOneClassHasNoAUC(t *testing.T) {
 	t.Parallel()
-	for _, c := range []struct {
-		s, y []float64
-		want float64
-	}{
-		{[]float64{0.1, 0.4, 0.35, 0.8}, []float64{0, 0, 1, 1}, 0.75}, // sklearn's doc example
-		{[]float64{0.5, 0.5, 0.5, 0.5}, []float64{0, 1, 0, 1}, 0.5},
-		{[]float64{0.2, 0.3, 0.3, 0.9}, []float64{0, 0, 1, 1}, 0.875},
-	} {
-		if got := auc(c.s, c.y); math.Abs(got-c.want) > 1e-12 {
-			t.Errorf("auc(%v, %v) = %v, want %v", c.s, c.y, got, c.want)
-		}
-	}
-	if !math.IsNaN(auc([]float64{1, 2}, []float64{1, 1})) {
-		t.Error("one class: want NaN")
-	}
 	m := Evaluate(ml.TaskBinary, []float64{0.9, 0.9}, 1, []float64{1, 1})
 	if _, ok := m[ml.MetricAUC]; ok {
 		t.Error("AUC reported for one class")
+	}
+	if m[ml.MetricAccuracy] != 1 {
+		t.Errorf("accuracy %v", m[ml.MetricAccuracy])
+	}
+	m = Evaluate(ml.TaskBinary, []float64{0.1, 0.4, 0.35, 0.8}, 1, []float64{0, 0, 1, 1})
+	if math.Abs(m[ml.MetricAUC]-0.75) > 1e-12 { // sklearn's roc_auc_score example
+		t.Errorf("auc %v", m[ml.MetricAUC])
 	}
 }
 
