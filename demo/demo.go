@@ -60,7 +60,9 @@ func Elec2Model() *ml.Model {
 			num("period"), num("nswprice"), num("nswdemand"), num("vicprice"), num("vicdemand"), num("transfer"),
 		},
 		Metric: ml.MetricAUC,
-		Config: ml.ModelConfig{Demo: true},
+		// Weekly windows: the stream runs at a week a minute, so a window
+		// closes every minute with 336 rows in it.
+		Config: ml.ModelConfig{Demo: true, Monitor: ml.MonitorConfig{Window: ml.WindowWeek}},
 	}
 }
 

@@ -40,9 +40,12 @@ func (w *demoFeedWorker) Work(ctx context.Context, job *river.Job[DemoFeedArgs])
 // Demo stream constants.
 const (
 	demoRowSeconds = 1800 // Elec2 is half-hourly
-	// DemoPreloadRows are ingested at install: four weeks, so the
-	// dashboard has history on first load.
-	DemoPreloadRows = 4 * 336
+	// DemoPreloadRows are ingested at install: 48 weeks, so the dashboard
+	// has history on first load and the first model has a year to learn
+	// from. Elec2's big shift (vicprice, vicdemand and transfer become real
+	// after being constant) comes at about week 52, a few minutes into the
+	// demo.
+	DemoPreloadRows = 48 * 336
 	// DemoLabelDelay is how many rows (one day of data) labels lag behind
 	// observations: they arrive later, by entity id, as in production.
 	DemoLabelDelay = 48

@@ -34,6 +34,8 @@ type Config struct {
 	Work bool
 	// DataDir holds external trainers' run directories.
 	DataDir string
+	// MonitorEvery is how often closed windows are profiled (10 s).
+	MonitorEvery time.Duration
 }
 
 // Runner owns the River client.
@@ -43,6 +45,8 @@ type Runner struct {
 	Client *river.Client[*sql.Tx]
 	// Serving is shared with the HTTP server so both use one cache.
 	Serving *serving.Registry
+	// Monitor profiles windows and reads drift and decay.
+	Monitor *Monitor
 	cfg     Config
 	feeder  *DemoFeeder
 }
@@ -70,12 +74,16 @@ func New(ctx context.Context, db *store.DB, log *slog.Logger, cfg Config) (*Runn
 	if cfg.DataDir == "" {
 		cfg.DataDir = filepath.Join(os.TempDir(), "freshet-data")
 	}
+	if cfg.MonitorEvery <= 0 {
+		cfg.MonitorEvery = 10 * time.Second
+	}
 	if cfg.DemoTick <= 0 {
 		cfg.DemoTick = 5 * time.Second
 	}
 	r := &Runner{DB: db, Log: log, cfg: cfg}
 	r.Serving = &serving.Registry{DB: db}
 	r.feeder = &DemoFeeder{DB: db, Log: log, Speed: cfg.DemoSpeed, Serving: r.Serving}
+	r.Monitor = &Monitor{DB: db, Serving: r.Serving}
 
 	rcfg := &river.Config{
 		// River reports producer counts every few seconds at info level;
@@ -90,17 +98,25 @@ func New(ctx context.Context, db *store.DB, log *slog.Logger, cfg Config) (*Runn
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &demoFeedWorker{feeder: r.feeder})
 		river.AddWorker(workers, &retrainWorker{db: db, dataDir: cfg.DataDir})
+		river.AddWorker(workers, &monitorWorker{mon: r.Monitor})
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}}
+		rcfg.PeriodicJobs = []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(cfg.MonitorEvery),
+				func() (river.JobArgs, *river.InsertOpts) {
+					return MonitorArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
+						rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
+				}, &river.PeriodicJobOpts{RunOnStart: true, ID: "monitor_windows"}),
+		}
 		if cfg.Demo {
-			rcfg.PeriodicJobs = []*river.PeriodicJob{
+			rcfg.PeriodicJobs = append(rcfg.PeriodicJobs,
 				river.NewPeriodicJob(river.PeriodicInterval(cfg.DemoTick),
 					func() (river.JobArgs, *river.InsertOpts) {
 						// Unique while queued: ticks never pile up behind a slow one.
 						return DemoFeedArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
 							rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
 					}, &river.PeriodicJobOpts{RunOnStart: true, ID: "demo_feed"}),
-			}
+			)
 		}
 	}
 	c, err := river.NewClient(riversqlite.New(db.Write), rcfg)

@@ -85,6 +85,59 @@ type ModelConfig struct {
 	// Trainer says how versions are trained: the built-in GBDT (default)
 	// or an external command.
 	Trainer TrainerConfig `json:"trainer"`
+	// Monitor sets the monitoring windows and drift thresholds.
+	Monitor MonitorConfig `json:"monitor"`
+}
+
+// Monitoring windows.
+const (
+	WindowHour = "hour"
+	WindowDay  = "day"
+	WindowWeek = "week"
+)
+
+// MonitorConfig sets how a model is monitored; zero fields take
+// Evidently's defaults (see ml/drift).
+type MonitorConfig struct {
+	// Window is the profile window by observation time: hour, day (the
+	// default) or week.
+	Window        string  `json:"window,omitempty"`
+	PValue        float64 `json:"p_value,omitempty"`
+	Wasserstein   float64 `json:"wasserstein,omitempty"`
+	JensenShannon float64 `json:"jensen_shannon,omitempty"`
+	DriftShare    float64 `json:"drift_share,omitempty"`
+	// Correction across features for p-value tests: "", "bonferroni" or "bh".
+	Correction string `json:"correction,omitempty"`
+}
+
+// WindowMS is the window length in milliseconds.
+func (c MonitorConfig) WindowMS() int64 {
+	switch c.Window {
+	case WindowHour:
+		return 3600_000
+	case WindowWeek:
+		return 7 * 86400_000
+	}
+	return 86400_000
+}
+
+func (c MonitorConfig) validate() error {
+	switch c.Window {
+	case "", WindowHour, WindowDay, WindowWeek:
+	default:
+		return Errorf(EINVALID, "monitor window %q: use hour, day or week", c.Window)
+	}
+	for name, v := range map[string]float64{"p_value": c.PValue, "wasserstein": c.Wasserstein, "jensen_shannon": c.JensenShannon, "drift_share": c.DriftShare} {
+		if v < 0 || v > 1 {
+			return Errorf(EINVALID, "monitor %s %v: use a number between 0 and 1", name, v)
+		}
+	}
+	switch c.Correction {
+	case "", "bonferroni", "bh":
+	default:
+		return Errorf(EINVALID, "monitor correction %q: use bonferroni or bh", c.Correction)
+	}
+	return nil
 }
 
 // Trainer kinds.
@@ -221,6 +274,9 @@ func (m *Model) Normalize() {
 func (m *Model) Validate() error {
 	bad := func(format string, args ...any) error { return Errorf(EINVALID, format, args...) }
 	if err := m.Config.Trainer.validate(); err != nil {
+		return err
+	}
+	if err := m.Config.Monitor.validate(); err != nil {
 		return err
 	}
 	if !ValidName(m.Name) {

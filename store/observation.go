@@ -491,6 +491,7 @@ func (db *DB) AttachLabels(ctx context.Context, actor ml.Actor, m *ml.Model, lb 
 type ScanFilter struct {
 	From, To   int64 // From <= time < To
 	AfterID    int64 // id > AfterID
+	ToID       int64 // id <= ToID (0 = unbounded)
 	Limit      int   // at most this many rows (0 = all)
 	WithScores bool
 	// LabeledOnly keeps only rows that carry a label.
@@ -509,6 +510,9 @@ func (db *DB) Scan(ctx context.Context, m *ml.Model, f ScanFilter) (*Frame, erro
 	}
 	if f.AfterID > 0 {
 		where, args = append(where, "first_id + n > ?"), append(args, f.AfterID)
+	}
+	if f.ToID > 0 {
+		where, args = append(where, "first_id <= ?"), append(args, f.ToID)
 	}
 	tx, err := db.Read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -587,13 +591,13 @@ func cmpInt(a, b int64) int {
 
 // filter keeps the rows that pass f, in place.
 func (fr *Frame) filter(f ScanFilter) {
-	if f.From == 0 && f.To == 0 && f.AfterID == 0 && !f.LabeledOnly && (f.Limit == 0 || f.Limit >= fr.Len()) {
+	if f.From == 0 && f.To == 0 && f.AfterID == 0 && f.ToID == 0 && !f.LabeledOnly && (f.Limit == 0 || f.Limit >= fr.Len()) {
 		return
 	}
 	k := 0
 	for i := range fr.Time {
 		t := fr.Time[i]
-		if (f.From != 0 && t < f.From) || (f.To != 0 && t >= f.To) || fr.ID[i] <= f.AfterID || (f.LabeledOnly && math.IsNaN(fr.Label[i])) {
+		if (f.From != 0 && t < f.From) || (f.To != 0 && t >= f.To) || fr.ID[i] <= f.AfterID || (f.ToID > 0 && fr.ID[i] > f.ToID) || (f.LabeledOnly && math.IsNaN(fr.Label[i])) {
 			continue
 		}
 		if f.Limit > 0 && k >= f.Limit {

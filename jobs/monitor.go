@@ -1,0 +1,229 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/freshet/freshet/ml"
+	"github.com/freshet/freshet/ml/drift"
+	"github.com/freshet/freshet/ml/monitor"
+	"github.com/freshet/freshet/serving"
+	"github.com/freshet/freshet/store"
+)
+
+// MonitorArgs is the periodic monitoring job: profile every model's newly
+// closed windows (and re-profile the last few, whose labels may have
+// arrived since).
+type MonitorArgs struct{}
+
+// Kind implements river.JobArgs.
+func (MonitorArgs) Kind() string { return "monitor_windows" }
+
+// Monitoring settings.
+const (
+	// RecomputeWindows are re-profiled on every run: late labels land in
+	// recent windows.
+	RecomputeWindows = 2
+	// maxWindowsPerRun bounds one run after downtime.
+	maxWindowsPerRun = 200
+)
+
+type monitorWorker struct {
+	river.WorkerDefaults[MonitorArgs]
+	mon *Monitor
+}
+
+func (w *monitorWorker) Timeout(*river.Job[MonitorArgs]) time.Duration { return 5 * time.Minute }
+
+func (w *monitorWorker) Work(ctx context.Context, job *river.Job[MonitorArgs]) error {
+	n, err := w.mon.Run(ctx)
+	if err != nil {
+		return err
+	}
+	return river.RecordOutput(ctx, map[string]int{"windows": n})
+}
+
+// Monitor builds references and profiles and reads drift and decay.
+type Monitor struct {
+	DB      *store.DB
+	Serving *serving.Registry
+}
+
+// Run profiles the closed windows of every model with a champion and
+// returns how many windows it wrote.
+func (mo *Monitor) Run(ctx context.Context) (int, error) {
+	models, err := mo.DB.FindModels(ctx)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, m := range models {
+		n, err := mo.RunModel(ctx, m)
+		if err != nil {
+			return total, fmt.Errorf("monitor %s: %w", m.Name, err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// reference returns (building once) the champion's monitoring reference:
+// its training rows summarised, with its own scores on them.
+func (mo *Monitor) reference(ctx context.Context, m *ml.Model, v *ml.Version) (int64, *monitor.Reference, error) {
+	sr, err := mo.DB.FindReference(ctx, m.ID, v.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	if sr != nil {
+		var ref monitor.Reference
+		if err := json.Unmarshal(sr.Data, &ref); err != nil {
+			return 0, nil, err
+		}
+		return sr.ID, &ref, nil
+	}
+	fr, err := mo.DB.Scan(ctx, m, store.ScanFilter{AfterID: v.Data.FromID - 1, ToID: v.Data.ToID, LabeledOnly: true})
+	if err != nil {
+		return 0, nil, err
+	}
+	var scores []float64
+	if sc, err := mo.Serving.Version(ctx, v); err == nil && sc.Outputs() == 1 && fr.Len() > 0 {
+		scores, _ = sc.Score(fr.X)
+	}
+	ref := monitor.NewReference(m, fr.X, scores)
+	ref.VersionID, ref.Metrics = v.ID, v.Metrics
+	data, err := json.Marshal(ref)
+	if err != nil {
+		return 0, nil, err
+	}
+	id, err := mo.DB.SaveReference(ctx, m.ID, v.ID, fr.Len(), data)
+	return id, ref, err
+}
+
+// RunModel profiles one model's closed windows.
+func (mo *Monitor) RunModel(ctx context.Context, m *ml.Model) (int, error) {
+	if m.Stats.FirstObservation == nil {
+		return 0, nil
+	}
+	champ, err := mo.DB.FindChampion(ctx, m.ID)
+	if ml.ErrorCode(err) == ml.ENOTFOUND {
+		return 0, nil // nothing to compare with yet
+	}
+	if err != nil {
+		return 0, err
+	}
+	refID, ref, err := mo.reference(ctx, m, champ)
+	if err != nil {
+		return 0, err
+	}
+	W := m.Config.Monitor.WindowMS()
+	floor := func(t int64) int64 { return t - ((t%W)+W)%W }
+	start := floor(m.Stats.FirstObservation.UnixMilli())
+	if last, ok, err := mo.DB.LastProfileStart(ctx, m.ID); err != nil {
+		return 0, err
+	} else if ok {
+		start = max(start, last-(RecomputeWindows-1)*W)
+	}
+	closedBefore := m.Stats.LastObservation.UnixMilli() // a window is closed once data past its end exists
+	n := 0
+	for s := start; s+W <= closedBefore && n < maxWindowsPerRun; s += W {
+		fr, err := mo.DB.Scan(ctx, m, store.ScanFilter{From: s, To: s + W, WithScores: true})
+		if err != nil {
+			return n, err
+		}
+		w := ref.Profile(s, s+W, fr.X, fr.Score, fr.Label)
+		data, err := json.Marshal(w)
+		if err != nil {
+			return n, err
+		}
+		if err := mo.DB.SaveProfile(ctx, m.ID, store.Profile{Start: s, End: s + W, Rows: w.Rows, Labeled: w.Labels.Labeled, RefID: refID, Data: data}); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// DriftConfig maps a model's monitor settings to ml/drift's.
+func DriftConfig(c ml.MonitorConfig) drift.Config {
+	return drift.Config{PValue: c.PValue, Wasserstein: c.Wasserstein, JensenShannon: c.JensenShannon, DriftShare: c.DriftShare, Correction: drift.Correction(c.Correction)}
+}
+
+// Health is a model's monitoring read: drift and performance per window,
+// newest last, against the reference each window was profiled with.
+type Health struct {
+	Model     string                       `json:"model"`
+	Window    string                       `json:"window"`
+	Reference *RefInfo                     `json:"reference,omitempty"`
+	Drift     []*monitor.WindowDrift       `json:"drift"`
+	Perf      []monitor.Perf               `json:"performance"`
+	Profiles  []*monitor.Window            `json:"-"`
+	Refs      map[int64]*monitor.Reference `json:"-"`
+	RefOf     []int64                      `json:"-"`
+}
+
+// RefInfo describes the current reference.
+type RefInfo struct {
+	VersionID int64              `json:"version_id"`
+	Rows      int                `json:"rows"`
+	Baseline  map[string]float64 `json:"baseline"`
+}
+
+// Health reads the newest n windows of a model and computes their drift
+// and performance.
+func (mo *Monitor) Health(ctx context.Context, m *ml.Model, n int) (*Health, error) {
+	h := &Health{Model: m.Name, Window: orText(m.Config.Monitor.Window, ml.WindowDay), Drift: []*monitor.WindowDrift{}, Perf: []monitor.Perf{}, Refs: map[int64]*monitor.Reference{}}
+	ps, err := mo.DB.FindProfiles(ctx, m.ID, n)
+	if err != nil {
+		return nil, err
+	}
+	var importance map[string]float64
+	if champ, err := mo.DB.FindChampion(ctx, m.ID); err == nil {
+		importance = map[string]float64{}
+		for _, imp := range champ.Importance {
+			importance[imp.Feature] = imp.Gain
+		}
+		if len(champ.Importance) == 0 {
+			importance = nil
+		}
+	}
+	cfg := DriftConfig(m.Config.Monitor)
+	for _, p := range ps {
+		ref := h.Refs[p.RefID]
+		if ref == nil {
+			sr, err := mo.DB.FindReferenceByID(ctx, p.RefID)
+			if err != nil {
+				return nil, err
+			}
+			ref = &monitor.Reference{}
+			if err := json.Unmarshal(sr.Data, ref); err != nil {
+				return nil, err
+			}
+			h.Refs[p.RefID] = ref
+		}
+		var w monitor.Window
+		if err := json.Unmarshal(p.Data, &w); err != nil {
+			return nil, err
+		}
+		d, err := monitor.Drift(ref, &w, cfg, importance)
+		if err != nil {
+			return nil, err
+		}
+		h.Drift = append(h.Drift, d)
+		h.Perf = append(h.Perf, monitor.Performance(&w, primaryFor(m), ref.Metrics))
+		h.Profiles = append(h.Profiles, &w)
+		h.RefOf = append(h.RefOf, p.RefID)
+		h.Reference = &RefInfo{VersionID: ref.VersionID, Rows: ref.Rows, Baseline: ref.Metrics}
+	}
+	return h, nil
+}
+
+func primaryFor(m *ml.Model) string {
+	if m.Metric == ml.MetricAccuracy {
+		return ml.MetricAccuracy
+	}
+	return ml.MetricAUC
+}

@@ -1,0 +1,233 @@
+// Package monitor summarises windows of a model's observations into
+// profiles and compares them with a reference: drift per feature and for
+// the dataset (through ml/drift) and performance per window (decay).
+//
+// Monitoring reads profiles, not raw rows, so its cost does not grow with
+// history (whylogs' lesson): a profile keeps, per feature, counts over the
+// reference's quantile bins (or per category code), a bounded sorted
+// sample for KS and Wasserstein, and for the labeled rows exact counts
+// (accuracy, log loss, confusion) plus score histograms per class (AUC).
+package monitor
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/freshet/freshet/ml"
+	"github.com/freshet/freshet/ml/drift"
+)
+
+// Sizes of a profile.
+const (
+	RefBins    = 20   // reference quantile bins per numeric feature
+	RefSample  = 5000 // sorted sample kept of the reference
+	WinSample  = 1000 // sorted sample kept of a window
+	ScoreBins  = 100  // fixed bins over [0, 1] for score histograms
+	maxCodes   = 1000 // categorical codes counted per feature; more go to "other"
+	otherCode  = maxCodes
+	sampleSeed = 0x5eed
+)
+
+// Feature is one column's summary, in a reference or a window.
+type Feature struct {
+	Name        string    `json:"name"`
+	Categorical bool      `json:"categorical,omitempty"`
+	Cuts        []float64 `json:"cuts,omitempty"`   // numeric: the reference's quantile cut points
+	Counts      []float64 `json:"counts"`           // per bin, or per category code
+	Missing     int       `json:"missing"`          // NaN values
+	Sample      []float64 `json:"sample,omitempty"` // sorted sample of the non-missing values
+	N           int       `json:"n"`                // non-missing values
+	Mean        float64   `json:"mean"`
+	Std         float64   `json:"std"`
+	Min         float64   `json:"min"`
+	Max         float64   `json:"max"`
+}
+
+// Reference is what windows are compared with: the champion's training
+// data (or a pinned period), summarised.
+type Reference struct {
+	VersionID int64     `json:"version_id"`
+	Rows      int       `json:"rows"`
+	Features  []Feature `json:"features"`
+	Score     Feature   `json:"score"` // the champion's scores on the reference rows
+	// Metrics are the champion's validation metrics: the decay baseline.
+	Metrics map[string]float64 `json:"metrics"`
+}
+
+// Labels is what the labeled rows of a window say about performance.
+type Labels struct {
+	Labeled   int       `json:"labeled"`
+	Scored    int       `json:"scored"` // labeled rows that carry a logged score
+	Positives int       `json:"positives"`
+	Correct   int       `json:"correct"`
+	LogLoss   float64   `json:"logloss_sum"`
+	TP        int       `json:"tp"`
+	FP        int       `json:"fp"`
+	FN        int       `json:"fn"`
+	ScorePos  []float64 `json:"score_pos"` // ScoreBins histogram of positives' scores
+	ScoreNeg  []float64 `json:"score_neg"`
+}
+
+// Window is the profile of a window of observations.
+type Window struct {
+	Start    int64     `json:"start"` // unix ms
+	End      int64     `json:"end"`
+	Rows     int       `json:"rows"`
+	Features []Feature `json:"features"`
+	Score    Feature   `json:"score"`
+	Labels   Labels    `json:"labels"`
+}
+
+// scoreCuts are the fixed cut points of score histograms: 0.01 .. 0.99.
+var scoreCuts = func() []float64 {
+	c := make([]float64, ScoreBins-1)
+	for i := range c {
+		c[i] = float64(i+1) / ScoreBins
+	}
+	return c
+}()
+
+// NewReference summarises reference rows: X column-major (categorical
+// values as codes), the champion's scores on them (nil if none).
+func NewReference(m *ml.Model, X [][]float64, scores []float64) *Reference {
+	r := &Reference{}
+	for j, f := range m.Features {
+		r.Rows = len(X[j])
+		cat := f.Type == ml.Categorical
+		ft := Feature{Name: f.Name, Categorical: cat}
+		if !cat {
+			vals := finite(X[j])
+			if b, err := drift.QuantileBins(vals, RefBins); err == nil {
+				ft.Cuts = b.Cuts
+			}
+		}
+		summarise(&ft, X[j], RefSample, uint64(j))
+		r.Features = append(r.Features, ft)
+	}
+	r.Score = Feature{Name: "score", Cuts: scoreCuts}
+	summarise(&r.Score, scores, RefSample, 999)
+	return r
+}
+
+// Profile summarises a window's rows against the reference's bins.
+// labels may hold NaN (unlabeled); scores NaN (no logged prediction).
+func (r *Reference) Profile(start, end int64, X [][]float64, scores, labels []float64) *Window {
+	w := &Window{Start: start, End: end}
+	for j, rf := range r.Features {
+		ft := Feature{Name: rf.Name, Categorical: rf.Categorical, Cuts: rf.Cuts}
+		summarise(&ft, X[j], WinSample, uint64(start)+uint64(j))
+		w.Rows = len(X[j])
+		w.Features = append(w.Features, ft)
+	}
+	w.Score = Feature{Name: "score", Cuts: scoreCuts}
+	summarise(&w.Score, scores, WinSample, uint64(start)+999)
+	w.Labels = labelStats(scores, labels)
+	return w
+}
+
+func finite(x []float64) []float64 {
+	out := make([]float64, 0, len(x))
+	for _, v := range x {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// summarise fills counts, moments and a sorted sample of x into f.
+func summarise(f *Feature, x []float64, sampleSize int, seed uint64) {
+	vals := finite(x)
+	f.Missing = len(x) - len(vals)
+	f.N = len(vals)
+	if f.Categorical {
+		f.Counts = nil
+		for _, v := range vals {
+			c := int(v)
+			if c < 0 || c > maxCodes {
+				c = otherCode
+			}
+			for len(f.Counts) <= c {
+				f.Counts = append(f.Counts, 0)
+			}
+			f.Counts[c]++
+		}
+	} else {
+		b := drift.Bins{Cuts: f.Cuts}
+		f.Counts, _ = b.Count(vals)
+	}
+	if len(vals) == 0 {
+		return // moments stay 0 (JSON has no NaN); N says there were none
+	}
+	sum, lo, hi := 0.0, vals[0], vals[0]
+	for _, v := range vals {
+		sum += v
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	mean := sum / float64(len(vals))
+	ss := 0.0
+	for _, v := range vals {
+		ss += (v - mean) * (v - mean)
+	}
+	f.Mean, f.Std, f.Min, f.Max = mean, math.Sqrt(ss/float64(len(vals))), lo, hi
+	f.Sample = sample(vals, sampleSize, seed)
+}
+
+// sample returns a sorted uniform sample of at most k values, the same
+// for the same input and seed.
+func sample(vals []float64, k int, seed uint64) []float64 {
+	var out []float64
+	if len(vals) <= k {
+		out = slices.Clone(vals)
+	} else {
+		rng := rand.New(rand.NewPCG(seed, sampleSeed))
+		out = slices.Clone(vals[:k])
+		for i := k; i < len(vals); i++ { // reservoir sampling (Algorithm R)
+			if j := rng.IntN(i + 1); j < k {
+				out[j] = vals[i]
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func labelStats(scores, labels []float64) Labels {
+	l := Labels{ScorePos: make([]float64, ScoreBins), ScoreNeg: make([]float64, ScoreBins)}
+	b := drift.Bins{Cuts: scoreCuts}
+	for i, y := range labels {
+		if math.IsNaN(y) {
+			continue
+		}
+		l.Labeled++
+		if y == 1 {
+			l.Positives++
+		}
+		if scores == nil || math.IsNaN(scores[i]) {
+			continue
+		}
+		p := scores[i]
+		l.Scored++
+		pred := p >= 0.5
+		if pred == (y == 1) {
+			l.Correct++
+		}
+		switch {
+		case pred && y == 1:
+			l.TP++
+		case pred:
+			l.FP++
+		case y == 1:
+			l.FN++
+		}
+		q := math.Min(math.Max(p, 1e-15), 1-1e-15)
+		l.LogLoss -= y*math.Log(q) + (1-y)*math.Log(1-q)
+		if y == 1 {
+			l.ScorePos[b.Index(p)]++
+		} else {
+			l.ScoreNeg[b.Index(p)]++
+		}
+	}
+	return l
+}

@@ -1,0 +1,108 @@
+package monitor
+
+import (
+	"math"
+)
+
+// Perf is a window's measured performance on its labeled, scored rows,
+// compared with the baseline (the champion's validation metrics).
+type Perf struct {
+	Start, End int64
+	Labeled    int
+	Scored     int
+	Accuracy   float64 // NaN when nothing is scored
+	AUC        float64 // NaN when one class only
+	LogLoss    float64
+	// AUCStdErr is Hanley & McNeil's (1982) standard error of the AUC.
+	AUCStdErr float64
+	// AccuracyStdErr is the binomial standard error.
+	AccuracyStdErr float64
+	// Drop is baseline minus window for the primary metric (positive:
+	// worse), PValue its one-sided z-test against the baseline's own
+	// uncertainty, Significant when p < 0.05 and Drop ≥ MinDrop.
+	Drop        float64
+	PValue      float64
+	Significant bool
+}
+
+// MinDrop is the practical threshold: smaller drops are not decay even
+// when significant.
+const MinDrop = 0.02
+
+// Performance measures a window. primary is "auc" or "accuracy";
+// baseline the champion's validation metrics (with "rows").
+func Performance(w *Window, primary string, baseline map[string]float64) Perf {
+	l := w.Labels
+	p := Perf{Start: w.Start, End: w.End, Labeled: l.Labeled, Scored: l.Scored, Accuracy: math.NaN(), AUC: math.NaN(), LogLoss: math.NaN(), Drop: math.NaN(), PValue: math.NaN()}
+	if l.Scored == 0 {
+		return p
+	}
+	n := float64(l.Scored)
+	p.Accuracy = float64(l.Correct) / n
+	p.AccuracyStdErr = math.Sqrt(p.Accuracy * (1 - p.Accuracy) / n)
+	p.LogLoss = l.LogLoss / n
+	p.AUC = binnedAUC(l.ScorePos, l.ScoreNeg)
+	var pos, neg float64
+	for i := range l.ScorePos {
+		pos += l.ScorePos[i]
+		neg += l.ScoreNeg[i]
+	}
+	if !math.IsNaN(p.AUC) {
+		p.AUCStdErr = hanleyMcNeil(p.AUC, pos, neg)
+	}
+	base, ok := baseline[primary]
+	rows := baseline["rows"]
+	if !ok || rows <= 0 {
+		return p
+	}
+	var cur, se, baseSE float64
+	switch primary {
+	case "auc":
+		if math.IsNaN(p.AUC) {
+			return p
+		}
+		// The baseline's class balance is unknown here: assume the window's.
+		frac := pos / (pos + neg)
+		cur, se, baseSE = p.AUC, p.AUCStdErr, hanleyMcNeil(base, rows*frac, rows*(1-frac))
+	case "accuracy":
+		cur, se, baseSE = p.Accuracy, p.AccuracyStdErr, math.Sqrt(base*(1-base)/rows)
+	default:
+		return p
+	}
+	p.Drop = base - cur
+	if s := math.Hypot(se, baseSE); s > 0 {
+		z := p.Drop / s
+		p.PValue = 0.5 * math.Erfc(z/math.Sqrt2)
+	}
+	p.Significant = p.PValue < 0.05 && p.Drop >= MinDrop
+	return p
+}
+
+// binnedAUC is the Mann–Whitney AUC over score histograms, counting pairs
+// in the same bin as ties (half).
+func binnedAUC(pos, neg []float64) float64 {
+	var P, N, below, sum float64
+	for i := range pos {
+		P += pos[i]
+		N += neg[i]
+	}
+	if P == 0 || N == 0 {
+		return math.NaN()
+	}
+	for i := range pos {
+		sum += pos[i] * (below + 0.5*neg[i])
+		below += neg[i]
+	}
+	return sum / (P * N)
+}
+
+// hanleyMcNeil is the standard error of an AUC from P positives and N
+// negatives (Hanley & McNeil, Radiology 1982, eq. 2).
+func hanleyMcNeil(a, P, N float64) float64 {
+	if P < 1 || N < 1 {
+		return math.NaN()
+	}
+	q1, q2 := a/(2-a), 2*a*a/(1+a)
+	v := (a*(1-a) + (P-1)*(q1-a*a) + (N-1)*(q2-a*a)) / (P * N)
+	return math.Sqrt(math.Max(v, 0))
+}
