@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/freshet/freshet/jobs"
 	"github.com/freshet/freshet/ml"
 	"github.com/freshet/freshet/store"
 	"github.com/freshet/freshet/web"
@@ -60,7 +61,7 @@ func (s *Server) handleModels(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) modelView(r *http.Request) (web.ModelView, error) {
+func (s *Server) modelView(r *http.Request, withMonitor bool) (web.ModelView, error) {
 	m, err := s.DB.FindModelByName(r.Context(), chi.URLParam(r, "name"))
 	if err != nil {
 		return web.ModelView{}, err
@@ -77,11 +78,20 @@ func (s *Server) modelView(r *http.Request) (web.ModelView, error) {
 	if err != nil {
 		return web.ModelView{}, err
 	}
-	return web.ModelView{Nav: navFor(r, "models", m.Name), Model: m, Categories: cats, Versions: vs, Origin: scheme + "://" + r.Host}, nil
+	mv := web.ModelView{Nav: navFor(r, "models", m.Name), Model: m, Categories: cats, Versions: vs, Origin: scheme + "://" + r.Host}
+	if !withMonitor {
+		return mv, nil
+	}
+	h, err := (&jobs.Monitor{DB: s.DB, Serving: s.Serving}).Health(r.Context(), m, 52)
+	if err != nil {
+		return web.ModelView{}, err
+	}
+	mv.Monitor = monitorView(m, h)
+	return mv, nil
 }
 
 func (s *Server) handleModelView(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.modelView(r)
+	v, err := s.modelView(r, !isFragment(r))
 	if err != nil {
 		return err
 	}

@@ -266,7 +266,7 @@ func (s *Server) handleAppendUpload(w http.ResponseWriter, r *http.Request) erro
 		render(w, r, status, web.FlashBox(flash))
 		return nil
 	}
-	v, err := s.modelView(r)
+	v, err := s.modelView(r, true)
 	if err != nil {
 		return err
 	}

@@ -56,7 +56,106 @@
     });
   }
 
+  var palette = ["#1f7ae0", "#d3343b", "#1a9e5f", "#c77700", "#7b3fe4", "#0f9aa8", "#e0529c", "#5f6b7a", "#8c6d1f", "#2f4b7c"];
+
+  function loader(el, draw) {
+    var src = el.getAttribute("data-src");
+    function load() {
+      fetch(src, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(draw).catch(function () {});
+    }
+    load();
+    var every = parseInt(el.getAttribute("data-refresh") || "0", 10);
+    if (every > 0) {
+      var t = setInterval(function () { if (!document.body.contains(el)) { clearInterval(t); return; } load(); }, every * 1000);
+    }
+  }
+
+  function redraw(el, opts, data) {
+    var old = charts.get(el);
+    if (old && old.plot.series.length === opts.series.length) { old.plot.setData(data); return; }
+    if (old) { old.plot.destroy(); }
+    el.innerHTML = "";
+    opts.width = el.clientWidth || 800;
+    charts.set(el, { plot: new uPlot(opts, data, el) });
+  }
+
+  var timeSeries = { label: "Window (UTC)", value: function (u, v) { return v == null ? "-" : fmtTime(v * 1000).slice(0, 10); } };
+
+  // Drift: each feature's score relative to its threshold, per window.
+  function driftChart(el) {
+    loader(el, function (d) {
+      var ws = d.windows || [];
+      if (!ws.length) { return; }
+      var names = ws[ws.length - 1].features.map(function (f) { return f.name; });
+      var data = [ws.map(function (w) { return w.start / 1000; })];
+      var series = [timeSeries];
+      names.forEach(function (n, i) {
+        data.push(ws.map(function (w) {
+          var f = w.features.find(function (x) { return x.name === n; });
+          return f && f.ratio != null ? Math.min(f.ratio, 10) : null;
+        }));
+        series.push({ label: n, stroke: palette[i % palette.length], width: 1.5, value: function (u, v) { return v == null ? "-" : v.toFixed(2) + "×"; } });
+      });
+      data.push(ws.map(function () { return 1; }));
+      series.push({ label: "threshold", stroke: "#8a96a6", dash: [6, 4], width: 1, value: function () { return "1×"; } });
+      redraw(el, {
+        height: 260, scales: { x: { time: true }, y: { range: function (u, lo, hi) { return [0, Math.max(2, Math.min(10, hi * 1.1))]; } } },
+        axes: [{ stroke: "#5f6b7a", grid: { stroke: "#eef1f5" } }, { stroke: "#5f6b7a", grid: { stroke: "#eef1f5" }, size: 50, label: "drift ÷ threshold" }],
+        series: series
+      }, data);
+    });
+  }
+
+  // Decay: AUC per window with its band, baseline and the CBPE estimate.
+  function decayChart(el) {
+    loader(el, function (d) {
+      var ws = d.windows || [];
+      if (!ws.length) { return; }
+      var base = d.baseline && d.baseline.auc != null ? d.baseline.auc : null;
+      var xs = ws.map(function (w) { return w.start / 1000; });
+      var auc = ws.map(function (w) { return w.auc; });
+      var lo = ws.map(function (w) { return w.auc != null && w.auc_stderr != null ? w.auc - 1.96 * w.auc_stderr : null; });
+      var hi = ws.map(function (w) { return w.auc != null && w.auc_stderr != null ? w.auc + 1.96 * w.auc_stderr : null; });
+      var est = ws.map(function (w) { return w.estimated_auc; });
+      var bl = ws.map(function () { return base; });
+      var f3 = function (u, v) { return v == null ? "-" : v.toFixed(3); };
+      redraw(el, {
+        height: 260, scales: { x: { time: true }, y: { range: function (u, a, b) { return [Math.max(0, Math.min(a, 0.5)), 1]; } } },
+        axes: [{ stroke: "#5f6b7a", grid: { stroke: "#eef1f5" } }, { stroke: "#5f6b7a", grid: { stroke: "#eef1f5" }, size: 50, label: "AUC" }],
+        bands: [{ series: [2, 3], fill: "rgba(31,122,224,.12)" }],
+        series: [timeSeries,
+          { label: "AUC (labeled)", stroke: "#1f7ae0", width: 2, value: f3 },
+          { label: "upper", stroke: "rgba(31,122,224,.25)", width: 1, value: f3 },
+          { label: "lower", stroke: "rgba(31,122,224,.25)", width: 1, value: f3 },
+          { label: "estimated (CBPE)", stroke: "#c77700", dash: [5, 4], width: 1.5, value: f3 },
+          { label: "baseline", stroke: "#1a9e5f", dash: [8, 4], width: 1.5, value: f3 }]
+      }, [xs, auc, hi, lo, est, bl]);
+    });
+  }
+
+  // Distribution: reference vs window shares per bin, as bars.
+  function distChart(el) {
+    var labels = JSON.parse(el.getAttribute("data-labels") || "[]");
+    var ref = JSON.parse(el.getAttribute("data-ref") || "[]");
+    var cur = JSON.parse(el.getAttribute("data-cur") || "[]");
+    if (!labels.length) { return; }
+    var xs = labels.map(function (_, i) { return i; });
+    var bars = uPlot.paths && uPlot.paths.bars;
+    var pct = function (u, v) { return v == null ? "-" : (100 * v).toFixed(1) + "%"; };
+    redraw(el, {
+      height: 240, scales: { x: { time: false, range: [-0.6, labels.length - 0.4] } },
+      axes: [{ stroke: "#5f6b7a", grid: { show: false }, values: function (u, vs) { return vs.map(function (v) { return Number.isInteger(v) ? labels[v] || "" : ""; }); }, rotate: -30, size: 60 },
+        { stroke: "#5f6b7a", grid: { stroke: "#eef1f5" }, size: 50, values: function (u, vs) { return vs.map(function (v) { return (100 * v).toFixed(0) + "%"; }); } }],
+      series: [{ label: "bin", value: function (u, v) { return v == null ? "-" : labels[v]; } },
+        { label: "reference", stroke: "#8a96a6", fill: "rgba(138,150,166,.35)", paths: bars ? bars({ size: [0.4, 40], align: -1 }) : null, value: pct },
+        { label: "current", stroke: "#1f7ae0", fill: "rgba(31,122,224,.45)", paths: bars ? bars({ size: [0.4, 40], align: 1 }) : null, value: pct }]
+    }, [xs, ref, cur]);
+  }
+
   function init(root) {
+    (root || document).querySelectorAll("[data-chart=drift]").forEach(function (el) { if (!el._freshetInit) { el._freshetInit = true; driftChart(el); } });
+    (root || document).querySelectorAll("[data-chart=decay]").forEach(function (el) { if (!el._freshetInit) { el._freshetInit = true; decayChart(el); } });
+    (root || document).querySelectorAll("[data-chart=dist]").forEach(function (el) { if (!el._freshetInit) { el._freshetInit = true; distChart(el); } });
     (root || document).querySelectorAll("[data-chart=counts]").forEach(function (el) {
       if (!el._freshetInit) { el._freshetInit = true; countsChart(el); }
     });

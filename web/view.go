@@ -21,6 +21,7 @@ const (
 	IDCountsChart = "counts-chart"
 	IDOverview    = "overview-models"
 	IDJobsTable   = "jobs-table"
+	IDDist        = "distribution"
 )
 
 // Nav is what the layout needs on every page.
@@ -74,6 +75,7 @@ type ModelView struct {
 	Flash      *Flash
 	Origin     string // for the API example, e.g. http://127.0.0.1:8080
 	Versions   []*ml.Version
+	Monitor    MonitorView
 }
 
 // Champion is the serving version, or nil.
@@ -258,4 +260,53 @@ func Speed(x float64) string {
 		return "one week of data per minute"
 	}
 	return fmt.Sprintf("%.0f× real time", x)
+}
+
+// MonitorView is the model page's monitoring section.
+type MonitorView struct {
+	Model             string
+	HasData           bool
+	Window            string
+	ReferenceRows     int
+	HeatCols          []string
+	Heat              []HeatRow
+	Current           string
+	CurrentRows       int
+	Rows              []DriftRow
+	Share             float64
+	WeightedShare     float64
+	DatasetDrift      bool
+	WeightedDrift     bool
+	PredictionDrift   string
+	PredictionDrifted bool
+	Dist              DistView
+}
+
+// HeatRow is one feature across windows.
+type HeatRow struct {
+	Name  string
+	Cells []HeatCell
+}
+
+// HeatCell is one feature in one window.
+type HeatCell struct {
+	Class string // h0..h4, h-na
+	Title string
+}
+
+// DriftRow is one feature in the current window.
+type DriftRow struct {
+	Name, Method, Statistic, PValue, Threshold, PSI string
+	Importance                                      float64
+	Drifted                                         bool
+}
+
+// DistView is a feature's reference-vs-window distribution.
+type DistView struct {
+	Model    string
+	Feature  string
+	Features []string
+	Window   string
+	Labels   []string
+	Ref, Cur []float64
 }

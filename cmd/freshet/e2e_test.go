@@ -26,7 +26,7 @@ func startMain(t *testing.T, demoSpeed float64) (*Main, string) {
 	t.Helper()
 	dir := t.TempDir()
 	m := &Main{
-		Config: serveConfig{Addr: "127.0.0.1:0", DB: filepath.Join(dir, "e2e.db"), DataDir: filepath.Join(dir, "data"), Demo: true, DemoSpeed: demoSpeed},
+		Config: serveConfig{Addr: "127.0.0.1:0", DB: filepath.Join(dir, "e2e.db"), DataDir: filepath.Join(dir, "data"), Demo: true, DemoSpeed: demoSpeed, MonitorEvery: time.Second},
 		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -208,4 +208,58 @@ func writeFile(t *testing.T, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestBrowserMonitoring: once the demo's first model is trained and its
+// windows profiled, the model page shows the drift chart, heatmap and
+// table and the performance chart, and the feature selector swaps the
+// distribution chart through htmx.
+func TestBrowserMonitoring(t *testing.T) {
+	tab, _ := browsertest.New(t, 120*time.Second)
+	m, base := startMain(t, 7*24*60)
+	ctx := context.Background()
+	_, pw, err := m.DB.CreateUser(ctx, cliActor, "lena", "lead", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the first version and its profiles (a few seconds).
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		mod, _ := m.DB.FindModelByName(ctx, "elec2")
+		if _, ok, _ := m.DB.LastProfileStart(ctx, mod.ID); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no monitoring profiles after 60 s")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	login(t, tab, base, "lena", pw)
+	if err := chromedp.Do(tab,
+		chromedp.Navigate(base+"/models/elec2"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="drift-heatmap"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="drift-table"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#drift-chart canvas`)),
+		chromedp.WaitVisible(chromedp.CSS(`#decay-chart canvas`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="dist-chart"] canvas`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="drift-table"] tbody tr').length`))
+	if err != nil || rows < 7 {
+		t.Fatalf("drift table rows: %d %v", rows, err)
+	}
+	// Pick another feature: htmx swaps the distribution, no reload.
+	if err := chromedp.Do(tab,
+		chromedp.Evaluate[chromedp.Void](`window.__marker = 1`),
+		chromedp.SetValue(chromedp.CSS(`[data-testid="dist-select"]`), "vicdemand"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="dist-select"]').dispatchEvent(new Event('change', {bubbles: true}))`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="dist-chart"][data-feature="vicdemand"] canvas`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if same, _ := chromedp.Run(tab, chromedp.Evaluate[bool](`window.__marker === 1`)); !same {
+		t.Fatal("the page reloaded instead of swapping the chart")
+	}
+	browsertest.Screenshot(t, tab, "monitoring.png")
 }

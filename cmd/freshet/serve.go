@@ -30,6 +30,8 @@ type serveConfig struct {
 	MaxRows   int
 	LogFormat string
 	LogLevel  string
+	// MonitorEvery is how often closed windows are profiled.
+	MonitorEvery time.Duration
 }
 
 func serveFlags(fs *flag.FlagSet, c *serveConfig, web bool) {
@@ -37,6 +39,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig, web bool) {
 	fs.StringVar(&c.DataDir, "data-dir", "", "directory for model artifacts and exports (default: next to the database)")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.DurationVar(&c.MonitorEvery, "monitor-every", 10*time.Second, "how often closed monitoring windows are profiled")
 	if web {
 		fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
 		fs.BoolVar(&c.Demo, "demo", true, "install the demo model and stream Elec2 into it")
@@ -91,7 +94,7 @@ func (m *Main) Open(ctx context.Context, work bool) error {
 		}
 		m.AdminPassword = pw
 	}
-	m.Jobs, err = jobs.New(ctx, db, m.Log, jobs.Config{Demo: m.Config.Demo, DemoSpeed: m.Config.DemoSpeed, Work: work, DataDir: m.Config.DataDir})
+	m.Jobs, err = jobs.New(ctx, db, m.Log, jobs.Config{Demo: m.Config.Demo, DemoSpeed: m.Config.DemoSpeed, Work: work, DataDir: m.Config.DataDir, MonitorEvery: m.Config.MonitorEvery})
 	if err != nil {
 		return err
 	}

@@ -97,3 +97,15 @@ func TestPerformanceMatchesExactMetrics(t *testing.T) {
 		t.Fatalf("Hanley-McNeil SE %v", se)
 	}
 }
+
+// With calibrated scores (labels drawn from them), the label-free CBPE
+// estimates land near the measured metrics.
+func TestCBPEEstimatesCalibratedScores(t *testing.T) {
+	t.Parallel()
+	X, s, y := gen(20000, 0, 0.3, 9)
+	ref := NewReference(testModel(), X, s)
+	p := Performance(ref.Profile(0, 1, X, s, y), "auc", nil)
+	if math.Abs(p.EstAccuracy-p.Accuracy) > 0.015 || math.Abs(p.EstAUC-p.AUC) > 0.015 {
+		t.Fatalf("estimates acc %.4f vs %.4f, auc %.4f vs %.4f", p.EstAccuracy, p.Accuracy, p.EstAUC, p.AUC)
+	}
+}

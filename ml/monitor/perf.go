@@ -23,6 +23,12 @@ type Perf struct {
 	Drop        float64
 	PValue      float64
 	Significant bool
+	// EstAccuracy and EstAUC are label-free estimates from the scores of
+	// every row, labeled or not (CBPE, as NannyML: with calibrated scores
+	// a row scored p is right with probability max(p, 1-p) and counts as
+	// p positives and 1-p negatives). NaN when nothing was scored.
+	EstAccuracy float64
+	EstAUC      float64
 }
 
 // MinDrop is the practical threshold: smaller drops are not decay even
@@ -34,6 +40,7 @@ const MinDrop = 0.02
 func Performance(w *Window, primary string, baseline map[string]float64) Perf {
 	l := w.Labels
 	p := Perf{Start: w.Start, End: w.End, Labeled: l.Labeled, Scored: l.Scored, Accuracy: math.NaN(), AUC: math.NaN(), LogLoss: math.NaN(), Drop: math.NaN(), PValue: math.NaN()}
+	p.EstAccuracy, p.EstAUC = cbpe(w.Score.Counts)
 	if l.Scored == 0 {
 		return p
 	}
@@ -105,4 +112,24 @@ func hanleyMcNeil(a, P, N float64) float64 {
 	q1, q2 := a/(2-a), 2*a*a/(1+a)
 	v := (a*(1-a) + (P-1)*(q1-a*a) + (N-1)*(q2-a*a)) / (P * N)
 	return math.Sqrt(math.Max(v, 0))
+}
+
+// cbpe estimates accuracy and AUC from a histogram of scores over the
+// fixed score bins, taking each bin's midpoint as its probability.
+func cbpe(counts []float64) (acc, auc float64) {
+	if len(counts) != ScoreBins {
+		return math.NaN(), math.NaN()
+	}
+	pos, neg := make([]float64, ScoreBins), make([]float64, ScoreBins)
+	var n, right float64
+	for b, c := range counts {
+		mid := (float64(b) + 0.5) / ScoreBins
+		n += c
+		right += c * math.Max(mid, 1-mid)
+		pos[b], neg[b] = c*mid, c*(1-mid)
+	}
+	if n == 0 {
+		return math.NaN(), math.NaN()
+	}
+	return right / n, binnedAUC(pos, neg)
 }

@@ -1,0 +1,276 @@
+package handlers
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/freshet/freshet/jobs"
+	"github.com/freshet/freshet/ml"
+	"github.com/freshet/freshet/ml/monitor"
+	"github.com/freshet/freshet/web"
+)
+
+// num is a JSON number that is null when not finite.
+func num(x float64) *float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
+	}
+	return &x
+}
+
+type apiFeatureDrift struct {
+	Name      string   `json:"name"`
+	Method    string   `json:"method"`
+	Statistic *float64 `json:"statistic"`
+	PValue    *float64 `json:"p_value"`
+	Score     *float64 `json:"score"`
+	Threshold float64  `json:"threshold"`
+	Ratio     *float64 `json:"ratio"`
+	PSI       *float64 `json:"psi"`
+	Drifted   bool     `json:"drifted"`
+	Weight    float64  `json:"importance"`
+}
+
+type apiWindowDrift struct {
+	Start         int64             `json:"start"`
+	End           int64             `json:"end"`
+	Rows          int               `json:"rows"`
+	Drifted       int               `json:"drifted_features"`
+	Share         float64           `json:"share"`
+	WeightedShare float64           `json:"weighted_share"`
+	DatasetDrift  bool              `json:"dataset_drift"`
+	WeightedDrift bool              `json:"weighted_drift"`
+	Features      []apiFeatureDrift `json:"features"`
+	Prediction    *apiFeatureDrift  `json:"prediction,omitempty"`
+}
+
+type apiPerf struct {
+	Start       int64    `json:"start"`
+	End         int64    `json:"end"`
+	Labeled     int      `json:"labeled"`
+	Scored      int      `json:"scored"`
+	Accuracy    *float64 `json:"accuracy"`
+	AUC         *float64 `json:"auc"`
+	AUCStdErr   *float64 `json:"auc_stderr"`
+	AccStdErr   *float64 `json:"accuracy_stderr"`
+	LogLoss     *float64 `json:"logloss"`
+	Drop        *float64 `json:"drop"`
+	PValue      *float64 `json:"p_value"`
+	Significant bool     `json:"significant"`
+	EstAccuracy *float64 `json:"estimated_accuracy"`
+	EstAUC      *float64 `json:"estimated_auc"`
+}
+
+func (s *Server) health(r *http.Request) (*ml.Model, *jobs.Health, error) {
+	m, err := s.DB.FindModelByName(r.Context(), chi.URLParam(r, "name"))
+	if err != nil {
+		return nil, nil, err
+	}
+	n := 52
+	if v, err := strconv.Atoi(r.URL.Query().Get("windows")); err == nil && v > 0 && v <= 1000 {
+		n = v
+	}
+	mon := &jobs.Monitor{DB: s.DB, Serving: s.Serving}
+	h, err := mon.Health(r.Context(), m, n)
+	return m, h, err
+}
+
+func toAPIDrift(h *jobs.Health) []apiWindowDrift {
+	out := make([]apiWindowDrift, 0, len(h.Drift))
+	conv := func(f monitorFeature) apiFeatureDrift {
+		return apiFeatureDrift{Name: f.Name, Method: string(f.Method), Statistic: num(f.Statistic), PValue: num(f.PValue), Score: num(f.Score),
+			Threshold: f.Threshold, Ratio: num(f.Ratio), PSI: num(f.PSI), Drifted: f.Drifted, Weight: f.Weight}
+	}
+	for _, d := range h.Drift {
+		w := apiWindowDrift{Start: d.Start, End: d.End, Rows: d.Rows, Drifted: d.Drifted, Share: d.Share, WeightedShare: d.WeightedShare,
+			DatasetDrift: d.DatasetDrift, WeightedDrift: d.WeightedDrift, Features: []apiFeatureDrift{}}
+		for _, f := range d.Features {
+			w.Features = append(w.Features, conv(f))
+		}
+		if d.Prediction != nil {
+			p := conv(*d.Prediction)
+			w.Prediction = &p
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+func toAPIPerf(h *jobs.Health) []apiPerf {
+	out := make([]apiPerf, 0, len(h.Perf))
+	for _, p := range h.Perf {
+		out = append(out, apiPerf{Start: p.Start, End: p.End, Labeled: p.Labeled, Scored: p.Scored, Accuracy: num(p.Accuracy), AUC: num(p.AUC),
+			AUCStdErr: num(p.AUCStdErr), AccStdErr: num(p.AccuracyStdErr), LogLoss: num(p.LogLoss), Drop: num(p.Drop), PValue: num(p.PValue),
+			Significant: p.Significant, EstAccuracy: num(p.EstAccuracy), EstAUC: num(p.EstAUC)})
+	}
+	return out
+}
+
+// handleDrift is GET …/drift: drift per window, oldest first.
+func (s *Server) handleDrift(w http.ResponseWriter, r *http.Request) error {
+	_, h, err := s.health(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"model": h.Model, "window": h.Window, "reference": h.Reference, "windows": toAPIDrift(h)})
+	return nil
+}
+
+// handleDecay is GET …/decay: performance per window with the baseline.
+func (s *Server) handleDecay(w http.ResponseWriter, r *http.Request) error {
+	_, h, err := s.health(r)
+	if err != nil {
+		return err
+	}
+	var baseline map[string]float64
+	if h.Reference != nil {
+		baseline = h.Reference.Baseline
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"model": h.Model, "window": h.Window, "baseline": baseline, "windows": toAPIPerf(h)})
+	return nil
+}
+
+// handleDistribution renders the reference-vs-window distribution of one
+// feature (the htmx feature selector swaps it in).
+func (s *Server) handleDistribution(w http.ResponseWriter, r *http.Request) error {
+	m, h, err := s.health(r)
+	if err != nil {
+		return err
+	}
+	v := distributionView(m, h, r.URL.Query().Get("feature"))
+	varyHX(w)
+	if isFragment(r) {
+		render(w, r, http.StatusOK, web.Distribution(v))
+		return nil
+	}
+	return ml.Errorf(ml.EINVALID, "this is an htmx fragment; open the model page")
+}
+
+type monitorFeature = monitor.FeatureDrift
+
+// windowLabel names a window by its start date.
+func windowLabel(ms int64) string { return time.UnixMilli(ms).UTC().Format("2006-01-02") }
+
+func heatClass(ratio float64, drifted bool) string {
+	switch {
+	case math.IsNaN(ratio):
+		return "h-na"
+	case drifted && ratio >= 3:
+		return "h4"
+	case drifted:
+		return "h3"
+	case ratio >= 0.7:
+		return "h2"
+	case ratio >= 0.35:
+		return "h1"
+	}
+	return "h0"
+}
+
+// monitorView builds the model page's monitoring section.
+func monitorView(m *ml.Model, h *jobs.Health) web.MonitorView {
+	v := web.MonitorView{Model: m.Name, Window: h.Window}
+	if len(h.Drift) == 0 {
+		return v
+	}
+	v.HasData = true
+	v.ReferenceRows = h.Reference.Rows
+	from := max(0, len(h.Drift)-26)
+	for _, d := range h.Drift[from:] {
+		v.HeatCols = append(v.HeatCols, windowLabel(d.Start))
+	}
+	for j, f := range h.Drift[len(h.Drift)-1].Features {
+		row := web.HeatRow{Name: f.Name}
+		for _, d := range h.Drift[from:] {
+			if j >= len(d.Features) {
+				continue
+			}
+			fd := d.Features[j]
+			row.Cells = append(row.Cells, web.HeatCell{Class: heatClass(fd.Ratio, fd.Drifted),
+				Title: fmt.Sprintf("%s, week of %s: %s %.3g (threshold %.3g)", fd.Name, windowLabel(d.Start), fd.Method, fd.Score, fd.Threshold)})
+		}
+		v.Heat = append(v.Heat, row)
+	}
+	// The newest window whose labels have mostly arrived is "current":
+	// the last closed window.
+	cur := h.Drift[len(h.Drift)-1]
+	v.Current = windowLabel(cur.Start) + " – " + windowLabel(cur.End-1)
+	v.CurrentRows = cur.Rows
+	v.Share, v.WeightedShare, v.DatasetDrift, v.WeightedDrift = cur.Share, cur.WeightedShare, cur.DatasetDrift, cur.WeightedDrift
+	top, topRatio := "", -1.0
+	for _, f := range cur.Features {
+		pv := "–"
+		if !math.IsNaN(f.PValue) {
+			pv = strconv.FormatFloat(f.PValue, 'g', 3, 64)
+		}
+		psi := "–"
+		if !math.IsNaN(f.PSI) {
+			psi = strconv.FormatFloat(f.PSI, 'f', 3, 64)
+		}
+		v.Rows = append(v.Rows, web.DriftRow{Name: f.Name, Method: string(f.Method), Statistic: strconv.FormatFloat(f.Statistic, 'g', 4, 64),
+			PValue: pv, Threshold: strconv.FormatFloat(f.Threshold, 'g', 3, 64), Importance: f.Weight, PSI: psi, Drifted: f.Drifted})
+		if f.Ratio > topRatio {
+			top, topRatio = f.Name, f.Ratio
+		}
+	}
+	if p := cur.Prediction; p != nil {
+		v.PredictionDrift = fmt.Sprintf("%s %.3g (threshold %.3g)", p.Method, p.Score, p.Threshold)
+		v.PredictionDrifted = p.Drifted
+	}
+	v.Dist = distributionView(m, h, top)
+	return v
+}
+
+// distributionView is the reference-vs-window histogram of a feature in
+// the newest window.
+func distributionView(m *ml.Model, h *jobs.Health, feature string) web.DistView {
+	v := web.DistView{Model: m.Name, Feature: feature}
+	for _, f := range m.Features {
+		v.Features = append(v.Features, f.Name)
+	}
+	if len(h.Profiles) == 0 {
+		return v
+	}
+	w := h.Profiles[len(h.Profiles)-1]
+	ref := h.Refs[h.RefOf[len(h.RefOf)-1]]
+	j := m.FeatureIndex(feature)
+	if j < 0 {
+		j = 0
+		v.Feature = m.Features[0].Name
+	}
+	rf, wf := ref.Features[j], w.Features[j]
+	v.Window = windowLabel(w.Start)
+	n := max(len(rf.Counts), len(wf.Counts))
+	share := func(c []float64) []float64 {
+		out := make([]float64, n)
+		t := 0.0
+		for _, x := range c {
+			t += x
+		}
+		for i := range c {
+			if t > 0 {
+				out[i] = c[i] / t
+			}
+		}
+		return out
+	}
+	v.Ref, v.Cur = share(rf.Counts), share(wf.Counts)
+	for i := range n {
+		switch {
+		case rf.Categorical:
+			v.Labels = append(v.Labels, "code "+strconv.Itoa(i))
+		case i == 0 && len(rf.Cuts) > 0:
+			v.Labels = append(v.Labels, "< "+strconv.FormatFloat(rf.Cuts[0], 'g', 3, 64))
+		case i > 0 && i-1 < len(rf.Cuts):
+			v.Labels = append(v.Labels, "≥ "+strconv.FormatFloat(rf.Cuts[i-1], 'g', 3, 64))
+		default:
+			v.Labels = append(v.Labels, "all")
+		}
+	}
+	return v
+}
