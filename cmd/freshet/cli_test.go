@@ -156,3 +156,42 @@ func TestTrainAndPredictCLI(t *testing.T) {
 
 func ftoa(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 func itoa(i int) string     { return strconv.Itoa(i) }
+
+func TestDriftCLI(t *testing.T) {
+	dir := t.TempDir()
+	var ref, same, moved strings.Builder
+	for _, b := range []*strings.Builder{&ref, &same, &moved} {
+		b.WriteString("id,x,colour\n")
+	}
+	for i := range 400 {
+		x := float64(i%40) / 40
+		ref.WriteString(itoa(i) + "," + ftoa(x) + "," + []string{"red", "blue"}[i%2] + "\n")
+		same.WriteString(itoa(i) + "," + ftoa(x) + "," + []string{"red", "blue"}[i%2] + "\n")
+		moved.WriteString(itoa(i) + "," + ftoa(x+0.5) + ",red\n")
+	}
+	writeFile(t, filepath.Join(dir, "ref.csv"), ref.String())
+	writeFile(t, filepath.Join(dir, "same.csv"), same.String())
+	writeFile(t, filepath.Join(dir, "moved.csv"), moved.String())
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"drift", "--ref", filepath.Join(dir, "ref.csv"), "--cur", filepath.Join(dir, "moved.csv"), "--drop", "id", "--json"}, &out, &errb); err != nil {
+		t.Fatalf("drift: %v %s", err, errb.String())
+	}
+	var rep struct {
+		Features []struct {
+			Name    string
+			Method  string
+			Drifted bool
+		}
+		DatasetDrift bool `json:"dataset_drift"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || !rep.DatasetDrift || len(rep.Features) != 2 || rep.Features[0].Method != "ks" || !rep.Features[1].Drifted {
+		t.Fatalf("moved: %+v %v\n%s", rep, err, out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"drift", "--ref", filepath.Join(dir, "ref.csv"), "--cur", filepath.Join(dir, "same.csv"), "--drop", "id"}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "0 of 2 features drifted") || !strings.Contains(out.String(), "no dataset drift") {
+		t.Fatalf("same:\n%s", out.String())
+	}
+}
