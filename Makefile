@@ -26,8 +26,16 @@ test/race: ## run the tests with the race detector
 test/short: ## quick tests only
 	$(GO) test -short -count=1 ./...
 
-bench: ## run the benchmarks (ingest, scan, parsers, trainer)
+bench: bench/go bench/peers ## run every benchmark and the Debian peers (XGBoost, scipy, sklearn) in one run
+
+bench/go: ## Go benchmarks only (ingest, scan, parsers, trainer, drift, monitoring)
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 -timeout 30m ./...
+
+bench/peers: ## freshet vs XGBoost training and prediction, drift statistics vs scipy/numpy/sklearn
+	bench/train_vs_xgb.sh
+	$(GO) test -run='^$$' -bench='BenchmarkKS1M|BenchmarkPSI50x1M' -count=1 ./ml/drift
+	$(GO) test -run='^$$' -bench='BenchmarkAUC1M' -count=1 ./ml/metrics
+	/usr/bin/python3 bench/drift/peers.py
 
 generate: ## regenerate templ components
 	$(GO) tool templ generate
