@@ -22,8 +22,28 @@ func (s *Server) overview(r *http.Request, active, title string) (web.OverviewVi
 	if err != nil {
 		return v, err
 	}
+	mon := &jobs.Monitor{DB: s.DB, Serving: s.Serving}
 	for _, m := range ms {
-		v.Models = append(v.Models, web.ModelRow{Name: m.Name, Task: string(m.Task), Description: m.Description, Features: len(m.Features), Stats: m.Stats, Demo: m.Config.Demo})
+		row := web.ModelRow{Name: m.Name, Task: string(m.Task), Description: m.Description, Features: len(m.Features), Stats: m.Stats, Demo: m.Config.Demo}
+		if c, err := s.DB.FindChampion(r.Context(), m.ID); err == nil {
+			row.Champion = fmt.Sprintf("v%d", c.Number)
+			if x, ok := c.Metrics[m.Metric]; ok {
+				row.Champion += fmt.Sprintf(" · %s %.3f", m.Metric, x)
+			}
+		}
+		if d, err := mon.Latest(r.Context(), m); err != nil {
+			return v, err
+		} else if d != nil {
+			row.Drift = "ok"
+			switch {
+			case d.WeightedDrift:
+				row.Drift = "drift"
+			case d.DatasetDrift || d.Drifted > 0:
+				row.Drift = "minor"
+			}
+			row.DriftTitle = fmt.Sprintf("window of %s: %d of %d features drifted, %.0f%% of importance", windowLabel(d.Start), d.Drifted, len(d.Features), 100*d.WeightedShare)
+		}
+		v.Models = append(v.Models, row)
 		v.TotalObs += m.Stats.Observations
 		v.TotalLabels += m.Stats.Labeled
 	}

@@ -227,3 +227,12 @@ func primaryFor(m *ml.Model) string {
 	}
 	return ml.MetricAUC
 }
+
+// Latest is the drift of a model's newest profiled window, nil when none.
+func (mo *Monitor) Latest(ctx context.Context, m *ml.Model) (*monitor.WindowDrift, error) {
+	h, err := mo.Health(ctx, m, 1)
+	if err != nil || len(h.Drift) == 0 {
+		return nil, err
+	}
+	return h.Drift[0], nil
+}

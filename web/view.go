@@ -53,6 +53,12 @@ type ModelRow struct {
 	Features    int
 	Stats       ml.ModelStats
 	Demo        bool
+	// Champion is "v3 · auc 0.871", "" when none.
+	Champion string
+	// Drift is the newest closed window's verdict: "ok", "drift",
+	// "minor" (features the model barely uses), "" when unmonitored.
+	Drift      string
+	DriftTitle string
 }
 
 // OverviewView is the overview page.
