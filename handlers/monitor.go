@@ -64,6 +64,7 @@ type apiPerf struct {
 	Significant bool     `json:"significant"`
 	EstAccuracy *float64 `json:"estimated_accuracy"`
 	EstAUC      *float64 `json:"estimated_auc"`
+	Alarms      []string `json:"alarms"`
 }
 
 func (s *Server) health(r *http.Request) (*ml.Model, *jobs.Health, error) {
@@ -106,7 +107,7 @@ func toAPIPerf(h *jobs.Health) []apiPerf {
 	for _, p := range h.Perf {
 		out = append(out, apiPerf{Start: p.Start, End: p.End, Labeled: p.Labeled, Scored: p.Scored, Accuracy: num(p.Accuracy), AUC: num(p.AUC),
 			AUCStdErr: num(p.AUCStdErr), AccStdErr: num(p.AccuracyStdErr), LogLoss: num(p.LogLoss), Drop: num(p.Drop), PValue: num(p.PValue),
-			Significant: p.Significant, EstAccuracy: num(p.EstAccuracy), EstAUC: num(p.EstAUC)})
+			Significant: p.Significant, EstAccuracy: num(p.EstAccuracy), EstAUC: num(p.EstAUC), Alarms: orNone(p.Alarms)})
 	}
 	return out
 }
@@ -273,4 +274,11 @@ func distributionView(m *ml.Model, h *jobs.Health, feature string) web.DistView 
 		}
 	}
 	return v
+}
+
+func orNone(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

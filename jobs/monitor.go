@@ -218,6 +218,7 @@ func (mo *Monitor) Health(ctx context.Context, m *ml.Model, n int) (*Health, err
 		h.RefOf = append(h.RefOf, p.RefID)
 		h.Reference = &RefInfo{VersionID: ref.VersionID, Rows: ref.Rows, Baseline: ref.Metrics}
 	}
+	monitor.Detect(h.Profiles, h.Perf)
 	return h, nil
 }
 

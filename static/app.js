@@ -118,6 +118,7 @@
       var hi = ws.map(function (w) { return w.auc != null && w.auc_stderr != null ? w.auc + 1.96 * w.auc_stderr : null; });
       var est = ws.map(function (w) { return w.estimated_auc; });
       var bl = ws.map(function () { return base; });
+      var alarm = ws.map(function (w) { return w.alarms && w.alarms.length ? (w.auc != null ? w.auc : (w.estimated_auc != null ? w.estimated_auc : base)) : null; });
       var f3 = function (u, v) { return v == null ? "-" : v.toFixed(3); };
       redraw(el, {
         height: 260, scales: { x: { time: true }, y: { range: function (u, a, b) { return [Math.max(0, Math.min(a, 0.5)), 1]; } } },
@@ -128,8 +129,10 @@
           { label: "upper", stroke: "rgba(31,122,224,.25)", width: 1, value: f3 },
           { label: "lower", stroke: "rgba(31,122,224,.25)", width: 1, value: f3 },
           { label: "estimated (CBPE)", stroke: "#c77700", dash: [5, 4], width: 1.5, value: f3 },
-          { label: "baseline", stroke: "#1a9e5f", dash: [8, 4], width: 1.5, value: f3 }]
-      }, [xs, auc, hi, lo, est, bl]);
+          { label: "baseline", stroke: "#1a9e5f", dash: [8, 4], width: 1.5, value: f3 },
+          { label: "detector alarm", stroke: "#d3343b", fill: "#d3343b", width: 0, paths: function () { return null; }, points: { show: true, size: 10, fill: "#d3343b" },
+            value: function (u, v, si, i) { return i != null && ws[i] && ws[i].alarms && ws[i].alarms.length ? ws[i].alarms.join(", ") : "-"; } }]
+      }, [xs, auc, hi, lo, est, bl, alarm]);
     });
   }
 

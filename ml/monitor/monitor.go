@@ -67,7 +67,13 @@ type Labels struct {
 	FN        int       `json:"fn"`
 	ScorePos  []float64 `json:"score_pos"` // ScoreBins histogram of positives' scores
 	ScoreNeg  []float64 `json:"score_neg"`
+	// Errors is the error stream of the scored labeled rows in order
+	// (1 = wrong at 0.5), for the streaming detectors; at most MaxErrors.
+	Errors []uint8 `json:"errors,omitempty"`
 }
+
+// MaxErrors bounds the error stream kept per window.
+const MaxErrors = 20000
 
 // Window is the profile of a window of observations.
 type Window struct {
@@ -212,6 +218,11 @@ func labelStats(scores, labels []float64) Labels {
 		pred := p >= 0.5
 		if pred == (y == 1) {
 			l.Correct++
+			if len(l.Errors) < MaxErrors {
+				l.Errors = append(l.Errors, 0)
+			}
+		} else if len(l.Errors) < MaxErrors {
+			l.Errors = append(l.Errors, 1)
 		}
 		switch {
 		case pred && y == 1:

@@ -109,3 +109,35 @@ func TestCBPEEstimatesCalibratedScores(t *testing.T) {
 		t.Fatalf("estimates acc %.4f vs %.4f, auc %.4f vs %.4f", p.EstAccuracy, p.Accuracy, p.EstAUC, p.AUC)
 	}
 }
+
+// The detectors fire in the window where the error rate jumps.
+func TestDetectorsFireOnErrorJump(t *testing.T) {
+	t.Parallel()
+	var ws []*Window
+	for i := range 6 {
+		w := &Window{Start: int64(i)}
+		r := rand.New(rand.NewPCG(uint64(i), 7))
+		rate := 0.1
+		if i >= 4 {
+			rate = 0.6
+		}
+		for range 500 {
+			e := uint8(0)
+			if r.Float64() < rate {
+				e = 1
+			}
+			w.Labels.Errors = append(w.Labels.Errors, e)
+		}
+		ws = append(ws, w)
+	}
+	perf := make([]Perf, len(ws))
+	Detect(ws, perf)
+	for i := range 4 {
+		if len(perf[i].Alarms) > 0 {
+			t.Errorf("window %d (stable) alarms %v", i, perf[i].Alarms)
+		}
+	}
+	if len(perf[4].Alarms) == 0 {
+		t.Fatalf("no alarm in the window of the jump: %+v", perf)
+	}
+}

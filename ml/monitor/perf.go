@@ -2,6 +2,8 @@ package monitor
 
 import (
 	"math"
+
+	"github.com/freshet/freshet/ml/decay"
 )
 
 // Perf is a window's measured performance on its labeled, scored rows,
@@ -29,6 +31,9 @@ type Perf struct {
 	// p positives and 1-p negatives). NaN when nothing was scored.
 	EstAccuracy float64
 	EstAUC      float64
+	// Alarms names the streaming detectors that fired on the error stream
+	// inside this window (see Detect).
+	Alarms []string
 }
 
 // MinDrop is the practical threshold: smaller drops are not decay even
@@ -132,4 +137,35 @@ func cbpe(counts []float64) (acc, auc float64) {
 		return math.NaN(), math.NaN()
 	}
 	return right / n, binnedAUC(pos, neg)
+}
+
+// Detect runs the streaming detectors (River's defaults) over the error
+// streams of consecutive windows, oldest first, and records in each Perf
+// which detectors fired inside that window.
+func Detect(ws []*Window, perf []Perf) {
+	var dets []decay.Detector
+	if d, err := decay.NewADWIN(decay.DefaultADWINConfig()); err == nil {
+		dets = append(dets, d)
+	}
+	if d, err := decay.NewPageHinkley(decay.DefaultPageHinkleyConfig()); err == nil {
+		dets = append(dets, d)
+	}
+	if d, err := decay.NewDDM(decay.DefaultDDMConfig()); err == nil {
+		dets = append(dets, d)
+	}
+	for i, w := range ws {
+		fired := map[string]bool{}
+		for _, e := range w.Labels.Errors {
+			for _, d := range dets {
+				if d.Update(float64(e)) {
+					fired[d.Name()] = true
+				}
+			}
+		}
+		for _, d := range dets {
+			if fired[d.Name()] {
+				perf[i].Alarms = append(perf[i].Alarms, d.Name())
+			}
+		}
+	}
 }
