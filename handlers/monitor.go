@@ -173,8 +173,9 @@ func heatClass(ratio float64, drifted bool) string {
 	return "h0"
 }
 
-// monitorView builds the model page's monitoring section.
-func monitorView(m *ml.Model, h *jobs.Health) web.MonitorView {
+// monitorView builds the model page's monitoring section; the
+// distribution shows feature, or the most drifted one when "".
+func monitorView(m *ml.Model, h *jobs.Health, feature string) web.MonitorView {
 	v := web.MonitorView{Model: m.Name, Window: h.Window}
 	if len(h.Drift) == 0 {
 		return v
@@ -222,6 +223,9 @@ func monitorView(m *ml.Model, h *jobs.Health) web.MonitorView {
 	if p := cur.Prediction; p != nil {
 		v.PredictionDrift = fmt.Sprintf("%s %.3g (threshold %.3g)", p.Method, p.Score, p.Threshold)
 		v.PredictionDrifted = p.Drifted
+	}
+	if feature != "" && m.FeatureIndex(feature) >= 0 {
+		top = feature
 	}
 	v.Dist = distributionView(m, h, top)
 	return v
@@ -281,4 +285,20 @@ func orNone(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// handleMonitoring re-renders the model page's monitoring section (the
+// page polls it with htmx); without htmx it redirects to the page.
+func (s *Server) handleMonitoring(w http.ResponseWriter, r *http.Request) error {
+	m, h, err := s.health(r)
+	if err != nil {
+		return err
+	}
+	varyHX(w)
+	if !isFragment(r) {
+		http.Redirect(w, r, "/models/"+m.Name, http.StatusSeeOther)
+		return nil
+	}
+	render(w, r, http.StatusOK, web.MonitorSection(monitorView(m, h, r.URL.Query().Get("feature"))))
+	return nil
 }

@@ -87,6 +87,13 @@ func TestDriftAndDecayAPI(t *testing.T) {
 	if frag.Status != 200 || strings.Contains(frag.Body, "<html") || !strings.Contains(frag.Body, `data-feature="vicprice"`) {
 		t.Fatalf("distribution fragment: %d %s", frag.Status, frag.Body)
 	}
+	mon := e.do(e.client("ann"), "GET", "/models/elec2/monitoring", "", "", nil, "HX-Request", "true")
+	if mon.Status != 200 || strings.Contains(mon.Body, "<html") || !strings.Contains(mon.Body, `data-testid="drift-table"`) {
+		t.Fatalf("monitoring fragment: %d", mon.Status)
+	}
+	if full := e.do(e.client("ann"), "GET", "/models/elec2/monitoring", "", "", nil); full.Status != 303 {
+		t.Fatalf("monitoring without htmx: %d", full.Status)
+	}
 	if full := e.do(e.client("ann"), "GET", "/models/elec2/distribution?feature=vicprice", "", "", nil); full.Status != 400 {
 		t.Fatalf("distribution without htmx: %d", full.Status)
 	}

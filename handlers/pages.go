@@ -106,7 +106,7 @@ func (s *Server) modelView(r *http.Request, withMonitor bool) (web.ModelView, er
 	if err != nil {
 		return web.ModelView{}, err
 	}
-	mv.Monitor = monitorView(m, h)
+	mv.Monitor = monitorView(m, h, "")
 	return mv, nil
 }
 

@@ -90,6 +90,7 @@ func (s *Server) Routes() http.Handler {
 			r.Get("/models/{name}", s.page(s.handleModelView))
 			r.Get("/models/{name}/counts", s.api(s.handleCounts))
 			r.Get("/models/{name}/distribution", s.page(s.handleDistribution))
+			r.Get("/models/{name}/monitoring", s.page(s.handleMonitoring))
 			r.Get("/jobs", s.page(s.handleJobs))
 			r.Get("/gates", s.page(s.handleGates))
 			r.Get("/labeling", s.page(s.handleLabeling))
