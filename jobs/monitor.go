@@ -83,6 +83,7 @@ func (mo *Monitor) reference(ctx context.Context, m *ml.Model, v *ml.Version) (i
 		if err := json.Unmarshal(sr.Data, &ref); err != nil {
 			return 0, nil, err
 		}
+		ref.UnpackJoint()
 		return sr.ID, &ref, nil
 	}
 	fr, err := mo.DB.Scan(ctx, m, store.ScanFilter{AfterID: v.Data.FromID - 1, ToID: v.Data.ToID, LabeledOnly: true})
@@ -95,6 +96,7 @@ func (mo *Monitor) reference(ctx context.Context, m *ml.Model, v *ml.Version) (i
 	}
 	ref := monitor.NewReference(m, fr.X, scores)
 	ref.VersionID, ref.Metrics = v.ID, v.Metrics
+	ref.PackJoint()
 	data, err := json.Marshal(ref)
 	if err != nil {
 		return 0, nil, err

@@ -53,6 +53,59 @@ type Reference struct {
 	Score     Feature   `json:"score"` // the champion's scores on the reference rows
 	// Metrics are the champion's validation metrics: the decay baseline.
 	Metrics map[string]float64 `json:"metrics"`
+	// Joint is a sample of whole reference rows (column-major, at most
+	// JointSample rows, NaN for missing) for multivariate drift, which
+	// needs rows, not columns.
+	Joint [][]float64 `json:"-"`
+	// JointRows holds Joint for JSON, NaN written as null.
+	JointRows [][]*float64 `json:"joint,omitempty"`
+}
+
+// JointSample is how many whole reference rows are kept.
+const JointSample = 5000
+
+// SampleRows returns a deterministic sample of at most k row indices of
+// n, in order.
+func SampleRows(n, k int, seed uint64) []int {
+	idx := make([]int, 0, min(n, k))
+	if n <= k {
+		for i := range n {
+			idx = append(idx, i)
+		}
+		return idx
+	}
+	rng := rand.New(rand.NewPCG(seed, sampleSeed))
+	picked := rng.Perm(n)[:k]
+	slices.Sort(picked)
+	return append(idx, picked...)
+}
+
+// PackJoint fills JointRows from Joint before the reference is stored.
+func (r *Reference) PackJoint() {
+	r.JointRows = make([][]*float64, len(r.Joint))
+	for j, col := range r.Joint {
+		r.JointRows[j] = make([]*float64, len(col))
+		for i := range col {
+			if v := col[i]; !math.IsNaN(v) && !math.IsInf(v, 0) {
+				r.JointRows[j][i] = &col[i]
+			}
+		}
+	}
+}
+
+// UnpackJoint fills Joint from JointRows after the reference is loaded.
+func (r *Reference) UnpackJoint() {
+	r.Joint = make([][]float64, len(r.JointRows))
+	for j, col := range r.JointRows {
+		r.Joint[j] = make([]float64, len(col))
+		for i, p := range col {
+			if p == nil {
+				r.Joint[j][i] = math.NaN()
+			} else {
+				r.Joint[j][i] = *p
+			}
+		}
+	}
 }
 
 // Labels is what the labeled rows of a window say about performance.
@@ -113,6 +166,14 @@ func NewReference(m *ml.Model, X [][]float64, scores []float64) *Reference {
 	}
 	r.Score = Feature{Name: "score", Cuts: scoreCuts}
 	summarise(&r.Score, scores, RefSample, 999)
+	rows := SampleRows(r.Rows, JointSample, 4242)
+	r.Joint = make([][]float64, len(X))
+	for j := range X {
+		r.Joint[j] = make([]float64, len(rows))
+		for i, k := range rows {
+			r.Joint[j][i] = X[j][k]
+		}
+	}
 	return r
 }
 
