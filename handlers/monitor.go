@@ -50,21 +50,30 @@ type apiWindowDrift struct {
 }
 
 type apiPerf struct {
-	Start       int64    `json:"start"`
-	End         int64    `json:"end"`
-	Labeled     int      `json:"labeled"`
-	Scored      int      `json:"scored"`
-	Accuracy    *float64 `json:"accuracy"`
-	AUC         *float64 `json:"auc"`
-	AUCStdErr   *float64 `json:"auc_stderr"`
-	AccStdErr   *float64 `json:"accuracy_stderr"`
-	LogLoss     *float64 `json:"logloss"`
-	Drop        *float64 `json:"drop"`
-	PValue      *float64 `json:"p_value"`
-	Significant bool     `json:"significant"`
-	EstAccuracy *float64 `json:"estimated_accuracy"`
-	EstAUC      *float64 `json:"estimated_auc"`
-	Alarms      []string `json:"alarms"`
+	Start       int64       `json:"start"`
+	End         int64       `json:"end"`
+	Labeled     int         `json:"labeled"`
+	Scored      int         `json:"scored"`
+	Accuracy    *float64    `json:"accuracy"`
+	AUC         *float64    `json:"auc"`
+	AUCStdErr   *float64    `json:"auc_stderr"`
+	AccStdErr   *float64    `json:"accuracy_stderr"`
+	LogLoss     *float64    `json:"logloss"`
+	Drop        *float64    `json:"drop"`
+	PValue      *float64    `json:"p_value"`
+	Significant bool        `json:"significant"`
+	EstAccuracy *float64    `json:"estimated_accuracy"`
+	EstAUC      *float64    `json:"estimated_auc"`
+	Alarms      []string    `json:"alarms"`
+	ErrorRate   *apiErrRate `json:"error_rate_vs_baseline,omitempty"`
+}
+
+type apiErrRate struct {
+	Method string   `json:"method"`
+	Diff   float64  `json:"diff"`
+	Lower  *float64 `json:"lower"`
+	Upper  *float64 `json:"upper"`
+	PValue *float64 `json:"p_value"`
 }
 
 func (s *Server) health(r *http.Request) (*ml.Model, *jobs.Health, error) {
@@ -105,7 +114,11 @@ func toAPIDrift(h *jobs.Health) []apiWindowDrift {
 func toAPIPerf(h *jobs.Health) []apiPerf {
 	out := make([]apiPerf, 0, len(h.Perf))
 	for _, p := range h.Perf {
-		out = append(out, apiPerf{Start: p.Start, End: p.End, Labeled: p.Labeled, Scored: p.Scored, Accuracy: num(p.Accuracy), AUC: num(p.AUC),
+		var er *apiErrRate
+		if e := p.ErrorRate; e != nil {
+			er = &apiErrRate{Method: e.Method, Diff: e.Diff, Lower: e.Lower, Upper: e.Upper, PValue: num(e.PValue)}
+		}
+		out = append(out, apiPerf{ErrorRate: er, Start: p.Start, End: p.End, Labeled: p.Labeled, Scored: p.Scored, Accuracy: num(p.Accuracy), AUC: num(p.AUC),
 			AUCStdErr: num(p.AUCStdErr), AccStdErr: num(p.AccuracyStdErr), LogLoss: num(p.LogLoss), Drop: num(p.Drop), PValue: num(p.PValue),
 			Significant: p.Significant, EstAccuracy: num(p.EstAccuracy), EstAUC: num(p.EstAUC), Alarms: orNone(p.Alarms)})
 	}

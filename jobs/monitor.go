@@ -11,6 +11,7 @@ import (
 	"github.com/freshet/freshet/ml"
 	"github.com/freshet/freshet/ml/drift"
 	"github.com/freshet/freshet/ml/monitor"
+	"github.com/freshet/freshet/ml/train"
 	"github.com/freshet/freshet/serving"
 	"github.com/freshet/freshet/store"
 )
@@ -96,6 +97,20 @@ func (mo *Monitor) reference(ctx context.Context, m *ml.Model, v *ml.Version) (i
 	}
 	ref := monitor.NewReference(m, fr.X, scores)
 	ref.VersionID, ref.Metrics = v.ID, v.Metrics
+	if scores != nil {
+		// The champion's errors on its own validation rows: the baseline
+		// the windows' error rates are tested against.
+		cfg := m.Config.Trainer.Train
+		_, vIdx := train.Split(train.Data{X: fr.X, Y: fr.Label, Time: fr.Time}, cfg.ValidFrac)
+		for _, k := range monitor.SampleRows(len(vIdx), monitor.JointSample, 77) {
+			i := vIdx[k]
+			wrong := uint8(0)
+			if (scores[i] >= 0.5) != (fr.Label[i] == 1) {
+				wrong = 1
+			}
+			ref.BaselineErrors = append(ref.BaselineErrors, wrong)
+		}
+	}
 	ref.PackJoint()
 	data, err := json.Marshal(ref)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"slices"
 
 	"github.com/freshet/freshet/ml"
+	"github.com/freshet/freshet/ml/decay"
 	"github.com/freshet/freshet/ml/drift"
 )
 
@@ -53,6 +54,9 @@ type Reference struct {
 	Score     Feature   `json:"score"` // the champion's scores on the reference rows
 	// Metrics are the champion's validation metrics: the decay baseline.
 	Metrics map[string]float64 `json:"metrics"`
+	// BaselineErrors is the champion's error stream on its validation
+	// rows (1 = wrong at 0.5), at most JointSample of them.
+	BaselineErrors []uint8 `json:"baseline_errors,omitempty"`
 	// Joint is a sample of whole reference rows (column-major, at most
 	// JointSample rows, NaN for missing) for multivariate drift, which
 	// needs rows, not columns.
@@ -123,6 +127,19 @@ type Labels struct {
 	// Errors is the error stream of the scored labeled rows in order
 	// (1 = wrong at 0.5), for the streaming detectors; at most MaxErrors.
 	Errors []uint8 `json:"errors,omitempty"`
+	// ErrorRate compares the window's error rate with the champion's on
+	// its validation rows: a bootstrap interval of the difference (Welch's
+	// t-test when a sample is small). Nil without a baseline.
+	ErrorRate *ErrorRateDiff `json:"error_rate,omitempty"`
+}
+
+// ErrorRateDiff is window error rate minus baseline error rate.
+type ErrorRateDiff struct {
+	Method string   `json:"method"` // "bootstrap" or "welch-t"
+	Diff   float64  `json:"diff"`
+	Lower  *float64 `json:"lower,omitempty"` // the 95% bootstrap interval
+	Upper  *float64 `json:"upper,omitempty"`
+	PValue float64  `json:"p_value"` // one-sided: the window is worse
 }
 
 // MaxErrors bounds the error stream kept per window.
@@ -190,7 +207,46 @@ func (r *Reference) Profile(start, end int64, X [][]float64, scores, labels []fl
 	w.Score = Feature{Name: "score", Cuts: scoreCuts}
 	summarise(&w.Score, scores, WinSample, uint64(start)+999)
 	w.Labels = labelStats(scores, labels)
+	w.Labels.ErrorRate = errorRateDiff(w.Labels.Errors, r.BaselineErrors, uint64(start))
 	return w
+}
+
+// errorRateDiff tests whether the window's error rate exceeds the
+// baseline's: a 1,000-replicate percentile bootstrap, or Welch's t-test
+// when either side has fewer than 30 rows.
+func errorRateDiff(cur, base []uint8, seed uint64) *ErrorRateDiff {
+	if len(cur) < 2 || len(base) < 2 {
+		return nil
+	}
+	c, b := bitsToFloats(cur), bitsToFloats(base)
+	if len(cur) >= 30 && len(base) >= 30 {
+		cfg := decay.DefaultBootstrapConfig()
+		cfg.Resamples, cfg.Seed = 1000, seed
+		if res, err := decay.BootstrapDiff(c, b, cfg); err == nil {
+			return &ErrorRateDiff{Method: "bootstrap", Diff: res.Diff, Lower: &res.Lower, Upper: &res.Upper, PValue: res.PNonPositive}
+		}
+	}
+	res, err := decay.TTestMean(c, b)
+	if err != nil || math.IsNaN(res.PGreater) {
+		return nil
+	}
+	return &ErrorRateDiff{Method: "welch-t", Diff: mean(c) - mean(b), PValue: res.PGreater}
+}
+
+func bitsToFloats(v []uint8) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+func mean(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
 }
 
 func finite(x []float64) []float64 {

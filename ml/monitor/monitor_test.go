@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -139,5 +140,39 @@ func TestDetectorsFireOnErrorJump(t *testing.T) {
 	}
 	if len(perf[4].Alarms) == 0 {
 		t.Fatalf("no alarm in the window of the jump: %+v", perf)
+	}
+}
+
+// The window's error rate is tested against the champion's validation
+// errors: a worse window is flagged by the bootstrap, a small window falls
+// back to Welch's t-test, and the profile still encodes as JSON.
+func TestErrorRateAgainstBaseline(t *testing.T) {
+	t.Parallel()
+	base := make([]uint8, 1000)
+	for i := range base {
+		if i%5 == 0 {
+			base[i] = 1 // 20% errors
+		}
+	}
+	worse := make([]uint8, 400)
+	for i := range worse {
+		if i%5 < 2 {
+			worse[i] = 1 // 40% errors
+		}
+	}
+	e := errorRateDiff(worse, base, 1)
+	if e == nil || e.Method != "bootstrap" || *e.Lower <= 0 || math.Abs(e.Diff-0.2) > 1e-12 || e.PValue > 0.01 {
+		t.Fatalf("worse window: %+v", e)
+	}
+	w := &Window{Labels: Labels{Scored: 400, Correct: 240, ErrorRate: e}}
+	if p := Performance(w, "accuracy", map[string]float64{"accuracy": 0.8, "rows": 1000}); !p.Significant {
+		t.Fatalf("not significant: %+v", p)
+	}
+	small := errorRateDiff(worse[:10], base, 1)
+	if small == nil || small.Method != "welch-t" || small.Lower != nil {
+		t.Fatalf("small window: %+v", small)
+	}
+	if _, err := json.Marshal(small); err != nil {
+		t.Fatal(err)
 	}
 }

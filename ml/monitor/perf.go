@@ -34,6 +34,9 @@ type Perf struct {
 	// Alarms names the streaming detectors that fired on the error stream
 	// inside this window (see Detect).
 	Alarms []string
+	// ErrorRate is the bootstrap (or t-test) comparison of the window's
+	// error rate with the champion's validation error rate.
+	ErrorRate *ErrorRateDiff
 }
 
 // MinDrop is the practical threshold: smaller drops are not decay even
@@ -46,6 +49,7 @@ func Performance(w *Window, primary string, baseline map[string]float64) Perf {
 	l := w.Labels
 	p := Perf{Start: w.Start, End: w.End, Labeled: l.Labeled, Scored: l.Scored, Accuracy: math.NaN(), AUC: math.NaN(), LogLoss: math.NaN(), Drop: math.NaN(), PValue: math.NaN()}
 	p.EstAccuracy, p.EstAUC = cbpe(w.Score.Counts)
+	p.ErrorRate = l.ErrorRate
 	if l.Scored == 0 {
 		return p
 	}
@@ -77,6 +81,13 @@ func Performance(w *Window, primary string, baseline map[string]float64) Perf {
 		frac := pos / (pos + neg)
 		cur, se, baseSE = p.AUC, p.AUCStdErr, hanleyMcNeil(base, rows*frac, rows*(1-frac))
 	case "accuracy":
+		if e := l.ErrorRate; e != nil {
+			// The error rate's rise is the accuracy's drop: use the
+			// bootstrap (or t-test) of the per-row errors directly.
+			p.Drop, p.PValue = e.Diff, e.PValue
+			p.Significant = e.PValue < 0.05 && e.Diff >= MinDrop && (e.Lower == nil || *e.Lower > 0)
+			return p
+		}
 		cur, se, baseSE = p.Accuracy, p.AccuracyStdErr, math.Sqrt(base*(1-base)/rows)
 	default:
 		return p
