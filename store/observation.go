@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -572,21 +573,11 @@ func applyLabels(ctx context.Context, tx *sql.Tx, modelID, lo, hi int64, f *Fram
 		if err := rows.Scan(&id, &v); err != nil {
 			return err
 		}
-		if i, ok := sort.Find(len(f.ID), func(i int) int { return cmpInt(id, f.ID[i]) }); ok {
+		if i, ok := sort.Find(len(f.ID), func(i int) int { return cmp.Compare(id, f.ID[i]) }); ok {
 			f.Label[i] = v
 		}
 	}
 	return rows.Err()
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // filter keeps the rows that pass f, in place.
