@@ -211,3 +211,23 @@ func (s *Server) handleCounts(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]any{"model": m.Name, "bucket": bucket, "buckets": counts})
 	return nil
 }
+
+// handleAPIModelConfig is PUT /api/v1/models/{name}/config: replace the
+// model's configuration (trainer, monitoring windows and thresholds),
+// validated whole.
+func (s *Server) handleAPIModelConfig(w http.ResponseWriter, r *http.Request) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	var cfg ml.ModelConfig
+	if err := decodeStrict(body, &cfg); err != nil {
+		return err
+	}
+	m, err := s.DB.UpdateModelConfig(r.Context(), actorFrom(r), chi.URLParam(r, "name"), cfg)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toAPIModel(m))
+	return nil
+}

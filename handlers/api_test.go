@@ -243,3 +243,38 @@ func TestIngestScopesAndOrigin(t *testing.T) {
 		t.Errorf("ingest audit: %+v", es)
 	}
 }
+
+func TestModelConfigAPI(t *testing.T) {
+	e := newEnv(t)
+	e.demoModel()
+	put := func(token, body string) resp {
+		return e.do(nil, "PUT", "/api/v1/models/elec2/config", token, "application/json", strings.NewReader(body))
+	}
+	good := `{"demo":true,"monitor":{"window":"day","wasserstein":0.3,"correction":"bh"},"trainer":{"train":{"rounds":50}}}`
+	if r := put(e.Tokens[ml.ScopeIngest], good); r.Status != 403 {
+		t.Fatalf("ingest scope: %d", r.Status)
+	}
+	r := put(e.Tokens[ml.ScopeAdmin], good)
+	if r.Status != 200 || !strings.Contains(r.Body, `"wasserstein": 0.3`) {
+		t.Fatalf("update: %d %s", r.Status, r.Body)
+	}
+	for _, bad := range []string{
+		`{"monitor":{"window":"fortnight"}}`,
+		`{"monitor":{"wasserstein":3}}`,
+		`{"trainer":{"kind":"external"}}`,
+		`{"trainer":{"kind":"external","command":["x"],"timeout":"forever"}}`,
+		`{"monitor":{"colour":1}}`,
+	} {
+		if r := put(e.Tokens[ml.ScopeAdmin], bad); r.Status != 400 && r.Status != 422 {
+			t.Errorf("%s: %d %s", bad, r.Status, r.Body)
+		}
+	}
+	m, _ := e.DB.FindModelByName(context.Background(), "elec2")
+	if m.Config.Monitor.Window != "day" || m.Config.Monitor.Wasserstein != 0.3 || m.Config.Trainer.Train.Rounds != 50 {
+		t.Fatalf("config after bad updates: %+v", m.Config)
+	}
+	es, _ := e.DB.FindAudit(context.Background(), store.AuditFilter{Action: "model.config"})
+	if len(es) != 1 {
+		t.Fatalf("audit: %+v", es)
+	}
+}

@@ -138,6 +138,7 @@ func (s *Server) mountAPI(r chi.Router) {
 	r.With(s.requireScope(ml.ScopePredict)).Post("/models/{name}/predict", s.api(s.handlePredict))
 	r.With(s.requireScope(ml.ScopeAdmin)).Post("/models/{name}/retrain", s.api(s.handleAPIRetrain))
 	r.With(s.requireScope(ml.ScopeAdmin)).Post("/models", s.api(s.handleAPIModelCreate))
+	r.With(s.requireScope(ml.ScopeAdmin)).Put("/models/{name}/config", s.api(s.handleAPIModelConfig))
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireScope(ml.ScopeIngest))
 		r.Post("/models/{name}/observations", s.api(s.handleAPIObservations))

@@ -153,3 +153,33 @@ func (db *DB) FindModelByID(ctx context.Context, id int64) (*ml.Model, error) {
 	}
 	return m, nil
 }
+
+// UpdateModelConfig replaces a model's configuration after validating it
+// with the model's schema, and audits the change.
+func (db *DB) UpdateModelConfig(ctx context.Context, actor ml.Actor, name string, cfg ml.ModelConfig) (*ml.Model, error) {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	m, err := scanModel(tx.QueryRowContext(ctx, `SELECT `+modelCols+` FROM models WHERE name = ?`, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ml.Errorf(ml.ENOTFOUND, "model %q not found", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: update config: %w", err)
+	}
+	old, _ := json.Marshal(m.Config)
+	m.Config = cfg
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	data, _ := json.Marshal(cfg)
+	if _, err := tx.ExecContext(ctx, `UPDATE models SET config = ? WHERE id = ?`, string(data), m.ID); err != nil {
+		return nil, fmt.Errorf("store: update config: %w", err)
+	}
+	if err := db.audit(ctx, tx, actor, "model.config", "model:"+m.Name, fmt.Sprintf("%s → %s", old, data)); err != nil {
+		return nil, err
+	}
+	return m, tx.Commit()
+}

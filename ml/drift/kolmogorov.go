@@ -20,7 +20,10 @@ package drift
 //   - Birnbaum, Tingey (1951); van Mulbregt (2018) arXiv:1802.06966: the
 //     one-sided Smirnov sum, in double-double arithmetic.
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 const (
 	e128               = 128
@@ -482,24 +485,10 @@ func smirnovSF(n int, x float64) float64 {
 	ajSum := aj
 	cman, cexpt = updateBinomial(cman, cexpt, n, 0)
 	fast := n > smirnovFastN
-	for j := 1; j < nTerms; j++ {
-		v := start + j*step
-		if fast {
-			aj = computeAvLog(n, x, v, cman, cexpt)
-		} else {
-			aj = computeAv(n, x, v, cman, cexpt)
-		}
-		if aj.isFinite() && !aj.isZero() {
-			ajSum = ddAdd(ajSum, aj)
-		}
-		if !aj.isZero() {
-			if 4*float64(nTerms-j)*math.Abs(aj.hi) < eps*ajSum.hi && j != nTerms-1 {
-				break
-			}
-		} else if j > vmid {
-			break
-		}
-		cman, cexpt = updateBinomial(cman, cexpt, n, j)
+	if fast && nTerms > 4*smirnovChunk {
+		ajSum = smirnovSumParallel(n, x, start, step, nTerms, vmid, ajSum, cman, cexpt)
+	} else {
+		ajSum = smirnovSumSerial(n, x, start, step, nTerms, vmid, ajSum, cman, cexpt, fast)
 	}
 	probD := ddMul(ddFromD(x), ajSum)
 	prob := probD.hi
@@ -510,6 +499,120 @@ func smirnovSF(n int, x float64) float64 {
 }
 
 const eps = 0x1p-52 // DBL_EPSILON
+
+// smirnovSumSerial is _smirnov3's summation loop from j = 1, with cman,
+// cexpt the binomial coefficient for j = 1.
+func smirnovSumSerial(n int, x float64, start, step, nTerms, vmid int, ajSum, cman dd, cexpt int, fast bool) dd {
+	for j := 1; j < nTerms; j++ {
+		v := start + j*step
+		var aj dd
+		if fast {
+			aj = computeAvLog(n, x, v, cman, cexpt)
+		} else {
+			aj = computeAv(n, x, v, cman, cexpt)
+		}
+		var stop bool
+		if ajSum, stop = smirnovAdd(ajSum, aj, j, nTerms, vmid); stop {
+			break
+		}
+		cman, cexpt = updateBinomial(cman, cexpt, n, j)
+	}
+	return ajSum
+}
+
+// smirnovAdd adds term j to the sum and reports whether _smirnov3's loop
+// stops after it.
+func smirnovAdd(ajSum, aj dd, j, nTerms, vmid int) (dd, bool) {
+	if aj.isFinite() && !aj.isZero() {
+		ajSum = ddAdd(ajSum, aj)
+	}
+	if !aj.isZero() {
+		if 4*float64(nTerms-j)*math.Abs(aj.hi) < eps*ajSum.hi && j != nTerms-1 {
+			return ajSum, true
+		}
+	} else if j > vmid {
+		return ajSum, true
+	}
+	return ajSum, false
+}
+
+// smirnovChunk is the number of terms smirnovSumParallel hands out at once.
+const smirnovChunk = 4096
+
+// smirnovSumParallel runs smirnovSF's fast-path loop from j = 1 (with
+// cman, cexpt the binomial coefficient for j) on two goroutines and
+// returns the same ajSum, bit for bit: the terms are independent given
+// the coefficients, so only the coefficient recurrence and the sum (with
+// its stopping test) are sequential. Chunk c is summed while the terms of
+// chunk c+1 are computed, half by each goroutine, the helper first
+// extending the recurrence over chunk c+2. Work past the stopping point
+// (at most two chunks) is discarded.
+func smirnovSumParallel(n int, x float64, start, step, nTerms, vmid int, ajSum, cman dd, cexpt int) dd {
+	const K = smirnovChunk
+	nChunks := (nTerms - 1 + K - 1) / K // j = 1 .. nTerms-1
+	chunkLen := func(c int) int { return min(K, nTerms-1-c*K) }
+	var cm [2][K]dd
+	var ce [2][K]int
+	var terms [2][K]dd
+	// chain fills the coefficients of chunk c from those at its first j.
+	chain := func(c int, m dd, e int) {
+		j0 := 1 + c*K
+		for i := range chunkLen(c) {
+			cm[c%2][i], ce[c%2][i] = m, e
+			m, e = updateBinomial(m, e, n, j0+i)
+		}
+	}
+	// next returns the coefficient for the first j of chunk c+1.
+	next := func(c int) (dd, int) {
+		last := chunkLen(c) - 1
+		return updateBinomial(cm[c%2][last], ce[c%2][last], n, 1+c*K+last)
+	}
+	fill := func(c, from, to int) {
+		j0 := 1 + c*K
+		for i := from; i < to; i++ {
+			terms[c%2][i] = computeAvLog(n, x, start+(j0+i)*step, cm[c%2][i], ce[c%2][i])
+		}
+	}
+	sum := func(c int) bool {
+		j0 := 1 + c*K
+		for i := range chunkLen(c) {
+			var stop bool
+			if ajSum, stop = smirnovAdd(ajSum, terms[c%2][i], j0+i, nTerms, vmid); stop {
+				return true
+			}
+		}
+		return false
+	}
+	chain(0, cman, cexpt)
+	fill(0, 0, chunkLen(0))
+	if nChunks > 1 {
+		m, e := next(0) // coefficients of chunk c+1 are ready in round c
+		chain(1, m, e)
+	}
+	for c := 1; c < nChunks; c++ {
+		// Round c: sum chunk c-1; compute the terms of chunk c; extend
+		// the coefficients to chunk c+1.
+		half := chunkLen(c) / 2
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			if c+1 < nChunks {
+				m, e := next(c)
+				chain(c+1, m, e)
+			}
+			fill(c, half, chunkLen(c))
+		})
+		stop := sum(c - 1)
+		if !stop {
+			fill(c, 0, half)
+		}
+		wg.Wait()
+		if stop {
+			return ajSum
+		}
+	}
+	sum(nChunks - 1)
+	return ajSum
+}
 
 func updateBinomial(cman dd, cexpt, n, j int) (dd, int) {
 	rat := ddDivDD(float64(n-j), float64(j)+1.0)

@@ -44,7 +44,9 @@ type KSResult struct {
 
 // KS runs the two-sample Kolmogorov–Smirnov test of scipy.stats.ks_2samp
 // (alternative='two-sided', method='auto') on unsorted samples. The inputs
-// are not modified; the two copies are sorted concurrently.
+// are not modified. Small samples are sorted (copies, concurrently); large
+// ones are bucketed instead and only the few buckets where the statistic
+// can be attained are sorted (ksBucketed), with the same result.
 func KS(ref, cur []float64) (KSResult, error) {
 	return KSWith(ref, cur, KSAuto)
 }
@@ -53,6 +55,15 @@ func KS(ref, cur []float64) (KSResult, error) {
 func KSWith(ref, cur []float64, method KSMethod) (KSResult, error) {
 	if len(ref) == 0 || len(cur) == 0 {
 		return KSResult{}, ErrEmpty
+	}
+	if len(ref)+len(cur) >= ksBucketMin {
+		sc, ok, err := ksBucketed(ref, cur)
+		if err != nil {
+			return KSResult{}, err
+		}
+		if ok {
+			return sc.result(method), nil
+		}
 	}
 	var a, b []float64
 	var errA, errB error
@@ -100,11 +111,32 @@ func checkSorted(x []float64) error {
 // one merge pass: at every distinct value v, cdf1(v) - cdf2(v) with both
 // ECDFs right-continuous, evaluated as count/n exactly as numpy does.
 func ksSorted(a, b []float64, method KSMethod) KSResult {
+	sc := newKSScan(len(a), len(b))
+	sc.scan(a, b, 0, 0)
+	return sc.result(method)
+}
+
+// ksScan holds the running extremes of ksSorted's merge, so that the merge
+// can also run over pieces of the samples (ksBucketed).
+type ksScan struct {
+	n1, n2                             int
+	maxS, minS                         float64
+	maxLocA, maxLocB, minLocA, minLocB float64
+	maxInA, maxInB, minInA, minInB     bool
+}
+
+func newKSScan(n1, n2 int) ksScan {
+	return ksScan{n1: n1, n2: n2, maxS: math.Inf(-1), minS: math.Inf(1)}
+}
+
+// scan merges sorted a and b, which follow i0 values of the first sample
+// and j0 of the second and precede all the rest of both.
+func (sc *ksScan) scan(a, b []float64, i0, j0 int) {
+	f1, f2 := float64(sc.n1), float64(sc.n2)
+	maxS, minS := sc.maxS, sc.minS
+	maxLocA, maxLocB, minLocA, minLocB := sc.maxLocA, sc.maxLocB, sc.minLocA, sc.minLocB
+	maxInA, maxInB, minInA, minInB := sc.maxInA, sc.maxInB, sc.minInA, sc.minInB
 	n1, n2 := len(a), len(b)
-	f1, f2 := float64(n1), float64(n2)
-	maxS, minS := math.Inf(-1), math.Inf(1)
-	var maxLocA, maxLocB, minLocA, minLocB float64
-	var maxInA, maxInB, minInA, minInB bool
 	i, j := 0, 0
 	for i < n1 || j < n2 {
 		var v float64
@@ -116,15 +148,15 @@ func ksSorted(a, b []float64, method KSMethod) KSResult {
 		default:
 			v = min(a[i], b[j])
 		}
-		i0, j0 := i, j
+		ia, jb := i, j
 		for i < n1 && a[i] <= v {
 			i++
 		}
 		for j < n2 && b[j] <= v {
 			j++
 		}
-		inA, inB := i > i0, j > j0
-		diff := float64(i)/f1 - float64(j)/f2
+		inA, inB := i > ia, j > jb
+		diff := float64(i0+i)/f1 - float64(j0+j)/f2
 		if diff > maxS {
 			maxS, maxInA, maxInB = diff, false, false
 		}
@@ -148,6 +180,14 @@ func ksSorted(a, b []float64, method KSMethod) KSResult {
 			}
 		}
 	}
+	sc.maxS, sc.minS = maxS, minS
+	sc.maxLocA, sc.maxLocB, sc.minLocA, sc.minLocB = maxLocA, maxLocB, minLocA, minLocB
+	sc.maxInA, sc.maxInB, sc.minInA, sc.minInB = maxInA, maxInB, minInA, minInB
+}
+
+// result turns the extremes into ks_2samp's statistic, location, sign and
+// p-value.
+func (sc *ksScan) result(method KSMethod) KSResult {
 	// np.argmax returns the first hit in concatenate([data1, data2]).
 	loc := func(inA bool, la, lb float64) float64 {
 		if inA {
@@ -155,13 +195,97 @@ func ksSorted(a, b []float64, method KSMethod) KSResult {
 		}
 		return lb
 	}
-	negMin := clip01(-minS)
-	res := KSResult{Statistic: maxS, Sign: 1, Location: loc(maxInA, maxLocA, maxLocB)}
-	if negMin > maxS {
-		res = KSResult{Statistic: negMin, Sign: -1, Location: loc(minInA, minLocA, minLocB)}
+	negMin := clip01(-sc.minS)
+	res := KSResult{Statistic: sc.maxS, Sign: 1, Location: loc(sc.maxInA, sc.maxLocA, sc.maxLocB)}
+	if negMin > sc.maxS {
+		res = KSResult{Statistic: negMin, Sign: -1, Location: loc(sc.minInA, sc.minLocA, sc.minLocB)}
 	}
-	res.Statistic, res.PValue, res.Exact = KSPValue(res.Statistic, n1, n2, method)
+	res.Statistic, res.PValue, res.Exact = KSPValue(res.Statistic, sc.n1, sc.n2, method)
 	return res
+}
+
+// ksBucketMin is the total size from which KS buckets instead of sorting.
+const ksBucketMin = 1 << 13
+
+// ksBucketed is KSWith's merge without sorting the samples. Both go into the same
+// monotone grid (see grid); the difference of the ECDFs at the last value
+// of every non-empty bucket is one that ksSorted evaluates, so the largest
+// and smallest of those bound the statistic's extremes from inside, while
+// a bucket's counts bound every difference within it from outside
+// (count/n and their difference are monotone in floating point too). Only
+// buckets whose outer bound reaches the inner one can hold the extremes or
+// a tie with them; those are gathered, sorted and merged in order with
+// ksScan, which therefore sees every point ksSorted would pick and
+// returns the identical result. ok is false when the samples do not fit a
+// grid (infinities, or all values equal); the caller then sorts.
+func ksBucketed(ref, cur []float64) (sc ksScan, ok bool, err error) {
+	n1, n2 := len(ref), len(cur)
+	var lo1, hi1, lo2, hi2 float64
+	var ok1, ok2 bool
+	var err1, err2 error
+	lo1, hi1, ok1, err1 = sampleRange(ref)
+	lo2, hi2, ok2, err2 = sampleRange(cur)
+	if err1 != nil || err2 != nil {
+		return ksScan{}, false, ErrNaN
+	}
+	if !ok1 || !ok2 {
+		both(func() { lo1, hi1, err1 = minMax(ref) }, func() { lo2, hi2, err2 = minMax(cur) })
+		if err1 != nil || err2 != nil {
+			return ksScan{}, false, ErrNaN
+		}
+	}
+	nb := bucketsFor(n1+n2, 128, 1<<8, 1<<14)
+	g, ok := makeGrid(min(lo1, lo2), max(hi1, hi2), nb)
+	if !ok {
+		return ksScan{}, false, nil
+	}
+	h1, h2 := make([]int32, nb), make([]int32, nb)
+	both(func() { err1 = g.histogram(ref, h1) }, func() { err2 = g.histogram(cur, h2) })
+	if err1 != nil || err2 != nil {
+		return ksScan{}, false, ErrNaN
+	}
+	f1, f2 := float64(n1), float64(n2)
+	inMax, inMin := math.Inf(-1), math.Inf(1)
+	c1, c2 := 0, 0
+	for b := range nb {
+		k1, k2 := int(h1[b]), int(h2[b])
+		if k1 == 0 && k2 == 0 {
+			continue
+		}
+		c1, c2 = c1+k1, c2+k2
+		d := float64(c1)/f1 - float64(c2)/f2
+		inMax, inMin = max(inMax, d), min(inMin, d)
+	}
+	// Candidate buckets; h1, h2 become the gather cursors.
+	type cand struct{ b, c1, c2, s1, s2, e1, e2 int }
+	var cands []cand
+	c1, c2 = 0, 0
+	t1, t2 := 0, 0
+	for b := range nb {
+		k1, k2 := int(h1[b]), int(h2[b])
+		h1[b], h2[b] = -1, -1
+		if k1 == 0 && k2 == 0 {
+			continue
+		}
+		upper := float64(c1+k1)/f1 - float64(c2)/f2
+		lower := float64(c1)/f1 - float64(c2+k2)/f2
+		if upper >= inMax || lower <= inMin {
+			cands = append(cands, cand{b, c1, c2, t1, t2, t1 + k1, t2 + k2})
+			h1[b], h2[b] = int32(t1), int32(t2)
+			t1, t2 = t1+k1, t2+k2
+		}
+		c1, c2 = c1+k1, c2+k2
+	}
+	buf1, buf2 := make([]float64, t1), make([]float64, t2)
+	both(func() { g.gather(ref, h1, buf1) }, func() { g.gather(cur, h2, buf2) })
+	sc = newKSScan(n1, n2)
+	for _, c := range cands {
+		a, b := buf1[c.s1:c.e1], buf2[c.s2:c.e2]
+		sortFloats(a)
+		sortFloats(b)
+		sc.scan(a, b, c.c1, c.c2)
+	}
+	return sc, true, nil
 }
 
 // KSPValue returns the two-sided p-value of the two-sample statistic d for

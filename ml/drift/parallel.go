@@ -2,7 +2,9 @@ package drift
 
 import (
 	"runtime"
+	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Profile is the stored summary of a numeric column: its reference bins
@@ -31,20 +33,19 @@ func (p Profile) Window(cur []float64) Profile {
 
 // PSIColumns computes, for every feature f, the PSI of curs[f] against
 // refs[f] over nBins reference-quantile bins, using all CPUs (one feature
-// per goroutine at a time).
+// per goroutine at a time). The result is exactly that of NewProfile,
+// Window and PSI, but each worker reuses its buffers, and the reference
+// is counted from its selection histogram (selector.countBelow) instead
+// of a second pass whenever the cut points allow.
 func PSIColumns(refs, curs [][]float64, nBins int) ([]float64, error) {
 	if len(refs) != len(curs) {
 		return nil, ErrLength
 	}
 	out := make([]float64, len(refs))
 	errs := make([]error, len(refs))
-	parallelFor(len(refs), func(f int) {
-		p, err := NewProfile(refs[f], nBins)
-		if err != nil {
-			errs[f] = err
-			return
-		}
-		out[f], errs[f] = PSI(p.Counts, p.Window(curs[f]).Counts)
+	sels := make([]selector, min(runtime.GOMAXPROCS(0), len(refs)))
+	parallelForWorker(len(refs), len(sels), func(w, f int) {
+		out[f], errs[f] = psiColumn(refs[f], curs[f], nBins, &sels[w])
 	})
 	for _, err := range errs {
 		if err != nil {
@@ -54,21 +55,64 @@ func PSIColumns(refs, curs [][]float64, nBins int) ([]float64, error) {
 	return out, nil
 }
 
+// psiColumn is PSI(NewProfile(ref, nBins).Counts, …Window(cur).Counts).
+func psiColumn(ref, cur []float64, nBins int, s *selector) (float64, error) {
+	if nBins < 1 {
+		nBins = DefaultBins
+	}
+	if nBins == 1 || len(ref) <= selectSmall {
+		p, err := NewProfile(ref, nBins)
+		if err != nil {
+			return 0, err
+		}
+		return PSI(p.Counts, p.Window(cur).Counts)
+	}
+	q, err := s.quantiles(ref, quantileProbs(nBins))
+	if err != nil {
+		return 0, err
+	}
+	b := Bins{Cuts: slices.Compact(q)}
+	var rc []float64
+	below := make([]int, len(b.Cuts))
+	if s.countBelow(b.Cuts, below) {
+		// bin i holds the values in [Cuts[i-1], Cuts[i])
+		ic := make([]int, len(b.Cuts)+1)
+		prev := 0
+		for i, c := range below {
+			ic[i] = c - prev
+			prev = c
+		}
+		ic[len(below)] = len(ref) - prev
+		rc = intsToFloats(ic)
+	} else {
+		rc, _ = b.Count(ref)
+	}
+	cc, _ := b.Count(cur)
+	return PSI(rc, cc)
+}
+
 // parallelFor runs fn(0..n-1) on GOMAXPROCS goroutines.
 func parallelFor(n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
+	parallelForWorker(n, runtime.GOMAXPROCS(0), func(_, i int) { fn(i) })
+}
+
+// parallelForWorker runs fn(w, i) for i in 0..n-1 on min(workers, n)
+// goroutines; w < workers identifies the goroutine, so fn may use
+// per-worker scratch space.
+func parallelForWorker(n, workers int, fn func(w, i int)) {
+	workers = max(1, min(workers, n))
 	var wg sync.WaitGroup
-	next := make(chan int)
-	for range workers {
+	var next atomic.Int64
+	for w := range workers {
 		wg.Go(func() {
-			for i := range next {
-				fn(i)
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(w, i)
 			}
 		})
 	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
 	wg.Wait()
 }

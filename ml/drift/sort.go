@@ -2,12 +2,8 @@ package drift
 
 import "github.com/freshet/freshet/ml/internal/fsort"
 
-// floatKey, keyFloat and sortFloats are ml/internal/fsort's radix sort.
-var (
-	floatKey   = fsort.Key
-	keyFloat   = fsort.FromKey
-	sortFloats = fsort.Floats
-)
+// sortFloats is ml/internal/fsort's radix sort.
+var sortFloats = fsort.Floats
 
 // sortedCopy returns a sorted copy of x, or an error if x holds a NaN.
 func sortedCopy(x []float64) ([]float64, error) {
