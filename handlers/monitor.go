@@ -37,16 +37,17 @@ type apiFeatureDrift struct {
 }
 
 type apiWindowDrift struct {
-	Start         int64             `json:"start"`
-	End           int64             `json:"end"`
-	Rows          int               `json:"rows"`
-	Drifted       int               `json:"drifted_features"`
-	Share         float64           `json:"share"`
-	WeightedShare float64           `json:"weighted_share"`
-	DatasetDrift  bool              `json:"dataset_drift"`
-	WeightedDrift bool              `json:"weighted_drift"`
-	Features      []apiFeatureDrift `json:"features"`
-	Prediction    *apiFeatureDrift  `json:"prediction,omitempty"`
+	Start         int64                 `json:"start"`
+	End           int64                 `json:"end"`
+	Rows          int                   `json:"rows"`
+	Drifted       int                   `json:"drifted_features"`
+	Share         float64               `json:"share"`
+	WeightedShare float64               `json:"weighted_share"`
+	DatasetDrift  bool                  `json:"dataset_drift"`
+	WeightedDrift bool                  `json:"weighted_drift"`
+	Features      []apiFeatureDrift     `json:"features"`
+	Prediction    *apiFeatureDrift      `json:"prediction,omitempty"`
+	Multivariate  *monitor.Multivariate `json:"multivariate,omitempty"`
 }
 
 type apiPerf struct {
@@ -98,7 +99,7 @@ func toAPIDrift(h *jobs.Health) []apiWindowDrift {
 	}
 	for _, d := range h.Drift {
 		w := apiWindowDrift{Start: d.Start, End: d.End, Rows: d.Rows, Drifted: d.Drifted, Share: d.Share, WeightedShare: d.WeightedShare,
-			DatasetDrift: d.DatasetDrift, WeightedDrift: d.WeightedDrift, Features: []apiFeatureDrift{}}
+			DatasetDrift: d.DatasetDrift, WeightedDrift: d.WeightedDrift, Features: []apiFeatureDrift{}, Multivariate: d.Multi}
 		for _, f := range d.Features {
 			w.Features = append(w.Features, conv(f))
 		}
@@ -232,6 +233,11 @@ func monitorView(m *ml.Model, h *jobs.Health, feature string) web.MonitorView {
 		if f.Ratio > topRatio {
 			top, topRatio = f.Name, f.Ratio
 		}
+	}
+	if mv := cur.Multi; mv != nil {
+		v.Multivariate = fmt.Sprintf("PCA reconstruction error %.3f (no-drift band %.3f–%.3f) · domain classifier AUC %.3f (bound %.3f)",
+			mv.PCAError, mv.PCALower, mv.PCAUpper, mv.DomainAUC, mv.DomainBound)
+		v.MultiDrifted = mv.PCADrifted || mv.DomainDrift
 	}
 	if p := cur.Prediction; p != nil {
 		v.PredictionDrift = fmt.Sprintf("%s %.3g (threshold %.3g)", p.Method, p.Score, p.Threshold)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -11,6 +12,7 @@ import (
 	"github.com/freshet/freshet/ml"
 	"github.com/freshet/freshet/ml/drift"
 	"github.com/freshet/freshet/ml/monitor"
+	"github.com/freshet/freshet/ml/mvdrift"
 	"github.com/freshet/freshet/ml/train"
 	"github.com/freshet/freshet/serving"
 	"github.com/freshet/freshet/store"
@@ -145,6 +147,14 @@ func (mo *Monitor) RunModel(ctx context.Context, m *ml.Model) (int, error) {
 		start = max(start, last-(RecomputeWindows-1)*W)
 	}
 	closedBefore := m.Stats.LastObservation.UnixMilli() // a window is closed once data past its end exists
+	categorical := make([]bool, len(m.Features))
+	for j, f := range m.Features {
+		categorical[j] = f.Type == ml.Categorical
+	}
+	var pca *mvdrift.PCAModel
+	if len(ref.Joint) > 0 && len(ref.Joint[0]) >= 50 {
+		pca, _ = mvdrift.FitPCA(ref.Joint, categorical, 0, 1) // nil: no PCA verdicts
+	}
 	n := 0
 	for s := start; s+W <= closedBefore && n < maxWindowsPerRun; s += W {
 		fr, err := mo.DB.Scan(ctx, m, store.ScanFilter{From: s, To: s + W, WithScores: true})
@@ -152,6 +162,7 @@ func (mo *Monitor) RunModel(ctx context.Context, m *ml.Model) (int, error) {
 			return n, err
 		}
 		w := ref.Profile(s, s+W, fr.X, fr.Score, fr.Label)
+		w.Multi = multivariate(pca, ref.Joint, fr.X, categorical, uint64(s))
 		data, err := json.Marshal(w)
 		if err != nil {
 			return n, err
@@ -162,6 +173,26 @@ func (mo *Monitor) RunModel(ctx context.Context, m *ml.Model) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// multivariate runs ml/mvdrift on a window's rows; nil when a method
+// cannot run (too few rows).
+func multivariate(pca *mvdrift.PCAModel, ref, cur [][]float64, categorical []bool, seed uint64) *monitor.Multivariate {
+	if pca == nil || len(cur) == 0 || len(cur[0]) < 30 {
+		return nil
+	}
+	mv := &monitor.Multivariate{}
+	r, err := pca.Detect(cur, 0)
+	if err != nil || math.IsNaN(r.Error) {
+		return nil
+	}
+	mv.PCAError, mv.PCALower, mv.PCAUpper, mv.PCADrifted = r.Error, r.Lower, r.Upper, r.Drifted
+	d, err := mvdrift.DomainClassifier(ref, cur, categorical, seed)
+	if err != nil || math.IsNaN(d.AUC) {
+		return nil
+	}
+	mv.DomainAUC, mv.DomainBound, mv.DomainDrift = d.AUC, d.Bound, d.Drifted
+	return mv
 }
 
 // DriftConfig maps a model's monitor settings to ml/drift's.

@@ -67,6 +67,10 @@ func TestMonitorSeesTheElec2Shift(t *testing.T) {
 	if last := len(h.Drift) - 2; !vic(last) {
 		t.Errorf("vicdemand not flagged after the shift: %+v", h.Drift[last].Features)
 	}
+	// Multivariate drift sees the shift too.
+	if mv := h.Drift[len(h.Drift)-2].Multi; mv == nil || !(mv.DomainDrift || mv.PCADrifted) {
+		t.Errorf("multivariate drift after the shift: %+v", mv)
+	}
 	// Performance exists for scored windows after the champion.
 	scored := 0
 	for _, p := range h.Perf {

@@ -285,6 +285,8 @@ type MonitorView struct {
 	WeightedDrift     bool
 	PredictionDrift   string
 	PredictionDrifted bool
+	Multivariate      string
+	MultiDrifted      bool
 	Dist              DistView
 }
 

@@ -28,6 +28,8 @@ type WindowDrift struct {
 	WeightedDrift bool
 	// Prediction is the drift of the champion's scores.
 	Prediction *FeatureDrift
+	// Multi is the window's multivariate drift, when computed.
+	Multi *Multivariate
 }
 
 // Drift compares a window with the reference, feature by feature, with
@@ -45,7 +47,7 @@ func Drift(r *Reference, w *Window, cfg drift.Config, importance map[string]floa
 		}
 		cols = append(cols, c)
 	}
-	out := &WindowDrift{Start: w.Start, End: w.End, Rows: w.Rows}
+	out := &WindowDrift{Start: w.Start, End: w.End, Rows: w.Rows, Multi: w.Multi}
 	if w.Rows == 0 {
 		return out, nil
 	}

@@ -153,6 +153,22 @@ type Window struct {
 	Features []Feature `json:"features"`
 	Score    Feature   `json:"score"`
 	Labels   Labels    `json:"labels"`
+	// Multi is multivariate drift, computed when the window is profiled
+	// (it needs whole rows, which profiles do not keep).
+	Multi *Multivariate `json:"multivariate,omitempty"`
+}
+
+// Multivariate is a window's multivariate drift (ml/mvdrift): PCA
+// reconstruction error against the reference's band, and a domain
+// classifier's cross-validated AUC against its no-drift bound.
+type Multivariate struct {
+	PCAError    float64 `json:"pca_error"`
+	PCALower    float64 `json:"pca_lower"`
+	PCAUpper    float64 `json:"pca_upper"`
+	PCADrifted  bool    `json:"pca_drifted"`
+	DomainAUC   float64 `json:"domain_auc"`
+	DomainBound float64 `json:"domain_bound"`
+	DomainDrift bool    `json:"domain_drifted"`
 }
 
 // scoreCuts are the fixed cut points of score histograms: 0.01 .. 0.99.

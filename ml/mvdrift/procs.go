@@ -1,0 +1,5 @@
+package mvdrift
+
+import "runtime"
+
+func gomaxprocs() int { return runtime.GOMAXPROCS(0) }
