@@ -60,6 +60,8 @@ type apiPerf struct {
 	AUCStdErr   *float64    `json:"auc_stderr"`
 	AccStdErr   *float64    `json:"accuracy_stderr"`
 	LogLoss     *float64    `json:"logloss"`
+	F1          *float64    `json:"f1"`
+	RMSE        *float64    `json:"rmse"`
 	Drop        *float64    `json:"drop"`
 	PValue      *float64    `json:"p_value"`
 	Significant bool        `json:"significant"`
@@ -120,7 +122,7 @@ func toAPIPerf(h *jobs.Health) []apiPerf {
 			er = &apiErrRate{Method: e.Method, Diff: e.Diff, Lower: e.Lower, Upper: e.Upper, PValue: num(e.PValue)}
 		}
 		out = append(out, apiPerf{ErrorRate: er, Start: p.Start, End: p.End, Labeled: p.Labeled, Scored: p.Scored, Accuracy: num(p.Accuracy), AUC: num(p.AUC),
-			AUCStdErr: num(p.AUCStdErr), AccStdErr: num(p.AccuracyStdErr), LogLoss: num(p.LogLoss), Drop: num(p.Drop), PValue: num(p.PValue),
+			AUCStdErr: num(p.AUCStdErr), AccStdErr: num(p.AccuracyStdErr), LogLoss: num(p.LogLoss), F1: num(p.F1), RMSE: num(p.RMSE), Drop: num(p.Drop), PValue: num(p.PValue),
 			Significant: p.Significant, EstAccuracy: num(p.EstAccuracy), EstAUC: num(p.EstAUC), Alarms: orNone(p.Alarms)})
 	}
 	return out

@@ -119,6 +119,7 @@ type Labels struct {
 	Positives int       `json:"positives"`
 	Correct   int       `json:"correct"`
 	LogLoss   float64   `json:"logloss_sum"`
+	SqErr     float64   `json:"sq_err_sum"` // Σ (score − label)², for RMSE
 	TP        int       `json:"tp"`
 	FP        int       `json:"fp"`
 	FN        int       `json:"fn"`
@@ -348,6 +349,7 @@ func labelStats(scores, labels []float64) Labels {
 		}
 		p := scores[i]
 		l.Scored++
+		l.SqErr += (p - y) * (p - y)
 		pred := p >= 0.5
 		if pred == (y == 1) {
 			l.Correct++

@@ -15,6 +15,8 @@ type Perf struct {
 	Accuracy   float64 // NaN when nothing is scored
 	AUC        float64 // NaN when one class only
 	LogLoss    float64
+	F1         float64 // NaN without predicted or actual positives
+	RMSE       float64 // of the scores against the labels (regression)
 	// AUCStdErr is Hanley & McNeil's (1982) standard error of the AUC.
 	AUCStdErr float64
 	// AccuracyStdErr is the binomial standard error.
@@ -47,7 +49,8 @@ const MinDrop = 0.02
 // baseline the champion's validation metrics (with "rows").
 func Performance(w *Window, primary string, baseline map[string]float64) Perf {
 	l := w.Labels
-	p := Perf{Start: w.Start, End: w.End, Labeled: l.Labeled, Scored: l.Scored, Accuracy: math.NaN(), AUC: math.NaN(), LogLoss: math.NaN(), Drop: math.NaN(), PValue: math.NaN()}
+	p := Perf{Start: w.Start, End: w.End, Labeled: l.Labeled, Scored: l.Scored, Accuracy: math.NaN(), AUC: math.NaN(), LogLoss: math.NaN(),
+		F1: math.NaN(), RMSE: math.NaN(), Drop: math.NaN(), PValue: math.NaN()}
 	p.EstAccuracy, p.EstAUC = cbpe(w.Score.Counts)
 	p.ErrorRate = l.ErrorRate
 	if l.Scored == 0 {
@@ -57,6 +60,11 @@ func Performance(w *Window, primary string, baseline map[string]float64) Perf {
 	p.Accuracy = float64(l.Correct) / n
 	p.AccuracyStdErr = math.Sqrt(p.Accuracy * (1 - p.Accuracy) / n)
 	p.LogLoss = l.LogLoss / n
+	p.RMSE = math.Sqrt(l.SqErr / n)
+	p.F1 = math.NaN()
+	if d := 2*l.TP + l.FP + l.FN; d > 0 {
+		p.F1 = 2 * float64(l.TP) / float64(d)
+	}
 	p.AUC = binnedAUC(l.ScorePos, l.ScoreNeg)
 	var pos, neg float64
 	for i := range l.ScorePos {
@@ -162,6 +170,9 @@ func Detect(ws []*Window, perf []Perf) {
 		dets = append(dets, d)
 	}
 	if d, err := decay.NewDDM(decay.DefaultDDMConfig()); err == nil {
+		dets = append(dets, d)
+	}
+	if d, err := decay.NewKSWIN(decay.DefaultKSWINConfig(42)); err == nil {
 		dets = append(dets, d)
 	}
 	for i, w := range ws {
