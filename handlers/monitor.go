@@ -88,8 +88,7 @@ func (s *Server) health(r *http.Request) (*ml.Model, *jobs.Health, error) {
 	if v, err := strconv.Atoi(r.URL.Query().Get("windows")); err == nil && v > 0 && v <= 1000 {
 		n = v
 	}
-	mon := &jobs.Monitor{DB: s.DB, Serving: s.Serving}
-	h, err := mon.Health(r.Context(), m, n)
+	h, err := s.monitor.Health(r.Context(), m, n)
 	return m, h, err
 }
 

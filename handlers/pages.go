@@ -10,7 +10,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/freshet/freshet/jobs"
 	"github.com/freshet/freshet/ml"
 	"github.com/freshet/freshet/store"
 	"github.com/freshet/freshet/web"
@@ -22,7 +21,6 @@ func (s *Server) overview(r *http.Request, active, title string) (web.OverviewVi
 	if err != nil {
 		return v, err
 	}
-	mon := &jobs.Monitor{DB: s.DB, Serving: s.Serving}
 	for _, m := range ms {
 		row := web.ModelRow{Name: m.Name, Task: string(m.Task), Description: m.Description, Features: len(m.Features), Stats: m.Stats, Demo: m.Config.Demo}
 		if c, err := s.DB.FindChampion(r.Context(), m.ID); err == nil {
@@ -31,7 +29,7 @@ func (s *Server) overview(r *http.Request, active, title string) (web.OverviewVi
 				row.Champion += fmt.Sprintf(" · %s %.3f", m.Metric, x)
 			}
 		}
-		if d, err := mon.Latest(r.Context(), m); err != nil {
+		if d, err := s.monitor.Latest(r.Context(), m); err != nil {
 			return v, err
 		} else if d != nil {
 			row.Drift = "ok"
@@ -102,7 +100,7 @@ func (s *Server) modelView(r *http.Request, withMonitor bool) (web.ModelView, er
 	if !withMonitor {
 		return mv, nil
 	}
-	h, err := (&jobs.Monitor{DB: s.DB, Serving: s.Serving}).Health(r.Context(), m, 52)
+	h, err := s.monitor.Health(r.Context(), m, 52)
 	if err != nil {
 		return web.ModelView{}, err
 	}

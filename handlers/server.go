@@ -39,6 +39,7 @@ type Server struct {
 	DemoSpeed float64
 
 	limiter *loginLimiter
+	monitor *jobs.Monitor // shared, so decoded references are cached
 }
 
 // Routes returns the router.
@@ -58,6 +59,11 @@ func (s *Server) Routes() http.Handler {
 	s.limiter = newLoginLimiter()
 	if s.Serving == nil {
 		s.Serving = &serving.Registry{DB: s.DB}
+	}
+	if s.Jobs != nil && s.Jobs.Monitor != nil {
+		s.monitor = s.Jobs.Monitor
+	} else {
+		s.monitor = &jobs.Monitor{DB: s.DB, Serving: s.Serving}
 	}
 
 	r := chi.NewRouter()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -54,6 +55,28 @@ func (w *monitorWorker) Work(ctx context.Context, job *river.Job[MonitorArgs]) e
 type Monitor struct {
 	DB      *store.DB
 	Serving *serving.Registry
+
+	// refs caches decoded references by id: they never change once
+	// stored, and the dashboard reads them on every poll.
+	refs sync.Map // int64 → *monitor.Reference
+}
+
+// loadReference decodes a stored reference, once.
+func (mo *Monitor) loadReference(ctx context.Context, id int64) (*monitor.Reference, error) {
+	if r, ok := mo.refs.Load(id); ok {
+		return r.(*monitor.Reference), nil
+	}
+	sr, err := mo.DB.FindReferenceByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	ref := &monitor.Reference{}
+	if err := json.Unmarshal(sr.Data, ref); err != nil {
+		return nil, err
+	}
+	ref.UnpackJoint()
+	mo.refs.Store(id, ref)
+	return ref, nil
 }
 
 // Run profiles the closed windows of every model with a champion and
@@ -82,12 +105,8 @@ func (mo *Monitor) reference(ctx context.Context, m *ml.Model, v *ml.Version) (i
 		return 0, nil, err
 	}
 	if sr != nil {
-		var ref monitor.Reference
-		if err := json.Unmarshal(sr.Data, &ref); err != nil {
-			return 0, nil, err
-		}
-		ref.UnpackJoint()
-		return sr.ID, &ref, nil
+		ref, err := mo.loadReference(ctx, sr.ID)
+		return sr.ID, ref, err
 	}
 	fr, err := mo.DB.Scan(ctx, m, store.ScanFilter{AfterID: v.Data.FromID - 1, ToID: v.Data.ToID, LabeledOnly: true})
 	if err != nil {
@@ -242,12 +261,7 @@ func (mo *Monitor) Health(ctx context.Context, m *ml.Model, n int) (*Health, err
 	for _, p := range ps {
 		ref := h.Refs[p.RefID]
 		if ref == nil {
-			sr, err := mo.DB.FindReferenceByID(ctx, p.RefID)
-			if err != nil {
-				return nil, err
-			}
-			ref = &monitor.Reference{}
-			if err := json.Unmarshal(sr.Data, ref); err != nil {
+			if ref, err = mo.loadReference(ctx, p.RefID); err != nil {
 				return nil, err
 			}
 			h.Refs[p.RefID] = ref

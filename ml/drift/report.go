@@ -208,7 +208,9 @@ func adjust(fs []FeatureReport, c Correction) {
 	}
 }
 
-func finite(x []float64) []float64 {
+// Finite returns the values of x that are neither NaN nor ±Inf, the ones
+// every statistic here uses.
+func Finite(x []float64) []float64 {
 	out := make([]float64, 0, len(x))
 	for _, v := range x {
 		if !math.IsNaN(v) && !math.IsInf(v, 0) {
@@ -261,7 +263,7 @@ func ChooseMethod(ref, cur []float64, categorical bool, smallRef int) Method {
 }
 
 func detectColumn(c Column, cfg Config) (FeatureReport, error) {
-	ref, cur := finite(c.Ref), finite(c.Cur)
+	ref, cur := Finite(c.Ref), Finite(c.Cur)
 	if len(ref) == 0 || len(cur) == 0 {
 		return FeatureReport{}, ErrEmpty
 	}

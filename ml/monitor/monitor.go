@@ -190,7 +190,7 @@ func NewReference(m *ml.Model, X [][]float64, scores []float64) *Reference {
 		cat := f.Type == ml.Categorical
 		ft := Feature{Name: f.Name, Categorical: cat}
 		if !cat {
-			vals := finite(X[j])
+			vals := drift.Finite(X[j])
 			if b, err := drift.QuantileBins(vals, RefBins); err == nil {
 				ft.Cuts = b.Cuts
 			}
@@ -266,19 +266,9 @@ func mean(v []float64) float64 {
 	return s / float64(len(v))
 }
 
-func finite(x []float64) []float64 {
-	out := make([]float64, 0, len(x))
-	for _, v := range x {
-		if !math.IsNaN(v) && !math.IsInf(v, 0) {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
 // summarise fills counts, moments and a sorted sample of x into f.
 func summarise(f *Feature, x []float64, sampleSize int, seed uint64) {
-	vals := finite(x)
+	vals := drift.Finite(x)
 	f.Missing = len(x) - len(vals)
 	f.N = len(vals)
 	if f.Categorical {
