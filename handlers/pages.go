@@ -142,14 +142,30 @@ func (s *Server) handleJobs(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// outputText renders a job's JSON output as "k v, k v".
+// outputText renders a job's JSON output in a few words: rows and
+// labels fed, windows profiled, or the version a retrain made.
 func outputText(raw string) string {
 	var m map[string]any
 	if json.Unmarshal([]byte(raw), &m) != nil {
 		return raw
 	}
 	var parts []string
-	for _, k := range []string{"rows", "labels"} {
+	if v, ok := m["version"].(float64); ok {
+		parts = append(parts, fmt.Sprintf("v%d", int(v)))
+		if ms, ok := m["metrics"].(map[string]any); ok {
+			if auc, ok := ms["auc"].(float64); ok {
+				parts = append(parts, fmt.Sprintf("auc %.3f", auc))
+			}
+		}
+		if rows, ok := m["rows"].(float64); ok {
+			parts = append(parts, fmt.Sprintf("%s rows", web.Int(int64(rows))))
+		}
+		if cpu, ok := m["cpu_seconds"].(float64); ok {
+			parts = append(parts, fmt.Sprintf("%.2f CPU-s", cpu))
+		}
+		return strings.Join(parts, " · ")
+	}
+	for _, k := range []string{"rows", "labels", "windows"} {
 		if v, ok := m[k]; ok {
 			parts = append(parts, fmt.Sprintf("%v %s", v, k))
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/freshet/freshet/handlers"
 	"github.com/freshet/freshet/ml"
 	"github.com/freshet/freshet/store"
 )
@@ -210,5 +211,18 @@ func TestSettingsCreatesUsersAndTokens(t *testing.T) {
 	// Lead cannot.
 	if r := e.do(e.client("lee"), "POST", "/settings/tokens", "", "application/x-www-form-urlencoded", strings.NewReader("name=x&scope=admin")); r.Status != 403 {
 		t.Fatalf("lead adds token: %d", r.Status)
+	}
+}
+
+func TestJobOutputText(t *testing.T) {
+	for raw, want := range map[string]string{
+		`{"rows":28,"labels":28}`: "28 rows, 28 labels",
+		`{"windows":3}`:           "3 windows",
+		`{"version":2,"version_id":9,"rows":16080,"metrics":{"auc":0.8653},"cpu_seconds":1.234}`: "v2 · auc 0.865 · 16,080 rows · 1.23 CPU-s",
+		`not json`: "not json",
+	} {
+		if got := handlers.OutputText(raw); got != want {
+			t.Errorf("%s: %q, want %q", raw, got, want)
+		}
 	}
 }
