@@ -157,6 +157,9 @@ func (mo *Monitor) RunModel(ctx context.Context, m *ml.Model) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if m.Config.Monitor.WindowRows > 0 {
+		return mo.runRows(ctx, m, ref, refID)
+	}
 	W := m.Config.Monitor.WindowMS()
 	floor := func(t int64) int64 { return t - ((t%W)+W)%W }
 	start := floor(m.Stats.FirstObservation.UnixMilli())
@@ -166,14 +169,8 @@ func (mo *Monitor) RunModel(ctx context.Context, m *ml.Model) (int, error) {
 		start = max(start, last-(RecomputeWindows-1)*W)
 	}
 	closedBefore := m.Stats.LastObservation.UnixMilli() // a window is closed once data past its end exists
-	categorical := make([]bool, len(m.Features))
-	for j, f := range m.Features {
-		categorical[j] = f.Type == ml.Categorical
-	}
-	var pca *mvdrift.PCAModel
-	if len(ref.Joint) > 0 && len(ref.Joint[0]) >= 50 {
-		pca, _ = mvdrift.FitPCA(ref.Joint, categorical, 0, 1) // nil: no PCA verdicts
-	}
+	categorical := categoricalOf(m)
+	pca := fitPCA(ref, categorical)
 	n := 0
 	for s := start; s+W <= closedBefore && n < maxWindowsPerRun; s += W {
 		fr, err := mo.DB.Scan(ctx, m, store.ScanFilter{From: s, To: s + W, WithScores: true})
@@ -187,6 +184,64 @@ func (mo *Monitor) RunModel(ctx context.Context, m *ml.Model) (int, error) {
 			return n, err
 		}
 		if err := mo.DB.SaveProfile(ctx, m.ID, store.Profile{Start: s, End: s + W, Rows: w.Rows, Labeled: w.Labels.Labeled, RefID: refID, Data: data}); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+func categoricalOf(m *ml.Model) []bool {
+	c := make([]bool, len(m.Features))
+	for j, f := range m.Features {
+		c[j] = f.Type == ml.Categorical
+	}
+	return c
+}
+
+// fitPCA fits the reference's PCA for multivariate drift; nil when the
+// reference is too small.
+func fitPCA(ref *monitor.Reference, categorical []bool) *mvdrift.PCAModel {
+	if len(ref.Joint) == 0 || len(ref.Joint[0]) < 50 {
+		return nil
+	}
+	pca, _ := mvdrift.FitPCA(ref.Joint, categorical, 0, 1)
+	return pca
+}
+
+// runRows profiles windows of WindowRows observations each, in arrival
+// order: window k holds observation ids k·N+1 .. (k+1)·N and closes once
+// they all exist. Profiles are keyed by k; their times are the rows'.
+func (mo *Monitor) runRows(ctx context.Context, m *ml.Model, ref *monitor.Reference, refID int64) (int, error) {
+	N := int64(m.Config.Monitor.WindowRows)
+	categorical := categoricalOf(m)
+	pca := fitPCA(ref, categorical)
+	var k int64
+	if last, ok, err := mo.DB.LastProfileStart(ctx, m.ID); err != nil {
+		return 0, err
+	} else if ok {
+		k = max(0, last-(RecomputeWindows-1))
+	}
+	n := 0
+	for ; (k+1)*N <= m.Stats.Observations && n < maxWindowsPerRun; k++ {
+		fr, err := mo.DB.Scan(ctx, m, store.ScanFilter{AfterID: k * N, ToID: (k + 1) * N, WithScores: true})
+		if err != nil {
+			return n, err
+		}
+		if fr.Len() == 0 {
+			continue
+		}
+		t0, t1 := fr.Time[0], fr.Time[0]
+		for _, t := range fr.Time {
+			t0, t1 = min(t0, t), max(t1, t)
+		}
+		w := ref.Profile(t0, t1+1, fr.X, fr.Score, fr.Label)
+		w.Multi = multivariate(pca, ref.Joint, fr.X, categorical, uint64(k))
+		data, err := json.Marshal(w)
+		if err != nil {
+			return n, err
+		}
+		if err := mo.DB.SaveProfile(ctx, m.ID, store.Profile{Start: k, End: k + 1, Rows: w.Rows, Labeled: w.Labels.Labeled, RefID: refID, Data: data}); err != nil {
 			return n, err
 		}
 		n++
@@ -242,7 +297,7 @@ type RefInfo struct {
 // Health reads the newest n windows of a model and computes their drift
 // and performance.
 func (mo *Monitor) Health(ctx context.Context, m *ml.Model, n int) (*Health, error) {
-	h := &Health{Model: m.Name, Window: orText(m.Config.Monitor.Window, ml.WindowDay), Drift: []*monitor.WindowDrift{}, Perf: []monitor.Perf{}, Refs: map[int64]*monitor.Reference{}}
+	h := &Health{Model: m.Name, Window: m.Config.Monitor.WindowName(), Drift: []*monitor.WindowDrift{}, Perf: []monitor.Perf{}, Refs: map[int64]*monitor.Reference{}}
 	ps, err := mo.DB.FindProfiles(ctx, m.ID, n)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/freshet/freshet/ml"
 	"github.com/freshet/freshet/serving"
 )
 
@@ -80,5 +81,43 @@ func TestMonitorSeesTheElec2Shift(t *testing.T) {
 	}
 	if scored < 8 {
 		t.Errorf("only %d windows have scored labels", scored)
+	}
+}
+
+// Windows of N rows: each closed window holds exactly N observations, a
+// partial one waits, and the profiles carry the rows' times.
+func TestMonitorRowWindows(t *testing.T) {
+	ctx := context.Background()
+	f, db, _ := newFeeder(t)
+	f.Serving = &serving.Registry{DB: db}
+	if _, err := f.Install(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := db.FindModelByName(ctx, "elec2")
+	cfg := m.Config
+	cfg.Monitor.WindowRows = 5000
+	if _, err := db.UpdateModelConfig(ctx, ml.SystemActor, "elec2", cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Retrain(ctx, db, t.TempDir(), RetrainArgs{ModelID: m.ID}, 0); err != nil {
+		t.Fatal(err)
+	}
+	mon := &Monitor{DB: db, Serving: f.Serving}
+	m, _ = db.FindModelByName(ctx, "elec2")
+	n, err := mon.Run(ctx)
+	if want := int(m.Stats.Observations / 5000); err != nil || n != want {
+		t.Fatalf("profiled %d windows, want %d: %v", n, want, err)
+	}
+	h, err := mon.Health(ctx, m, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Window != "5000 rows" || len(h.Drift) != n {
+		t.Fatalf("health window %q, %d windows", h.Window, len(h.Drift))
+	}
+	for i, d := range h.Drift {
+		if d.Rows != 5000 || d.End <= d.Start || (i > 0 && d.Start < h.Drift[i-1].End-1) {
+			t.Fatalf("window %d: %d rows, %d..%d", i, d.Rows, d.Start, d.End)
+		}
 	}
 }

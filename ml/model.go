@@ -101,13 +101,27 @@ const (
 type MonitorConfig struct {
 	// Window is the profile window by observation time: hour, day (the
 	// default) or week.
-	Window        string  `json:"window,omitempty"`
+	Window string `json:"window,omitempty"`
+	// WindowRows, when set, makes each window a run of this many
+	// observations (in arrival order) instead of a span of time.
+	WindowRows    int     `json:"window_rows,omitempty"`
 	PValue        float64 `json:"p_value,omitempty"`
 	Wasserstein   float64 `json:"wasserstein,omitempty"`
 	JensenShannon float64 `json:"jensen_shannon,omitempty"`
 	DriftShare    float64 `json:"drift_share,omitempty"`
 	// Correction across features for p-value tests: "", "bonferroni" or "bh".
 	Correction string `json:"correction,omitempty"`
+}
+
+// WindowName describes the window: "week", "1,000 rows".
+func (c MonitorConfig) WindowName() string {
+	if c.WindowRows > 0 {
+		return fmt.Sprintf("%d rows", c.WindowRows)
+	}
+	if c.Window == "" {
+		return WindowDay
+	}
+	return c.Window
 }
 
 // WindowMS is the window length in milliseconds.
@@ -126,6 +140,9 @@ func (c MonitorConfig) validate() error {
 	case "", WindowHour, WindowDay, WindowWeek:
 	default:
 		return Errorf(EINVALID, "monitor window %q: use hour, day or week", c.Window)
+	}
+	if c.WindowRows != 0 && (c.WindowRows < 50 || c.WindowRows > 10_000_000) {
+		return Errorf(EINVALID, "monitor window_rows %d: use 50 to 10,000,000 rows", c.WindowRows)
 	}
 	for name, v := range map[string]float64{"p_value": c.PValue, "wasserstein": c.Wasserstein, "jensen_shannon": c.JensenShannon, "drift_share": c.DriftShare} {
 		if v < 0 || v > 1 {

@@ -178,6 +178,13 @@ func (db *DB) UpdateModelConfig(ctx context.Context, actor ml.Actor, name string
 	if _, err := tx.ExecContext(ctx, `UPDATE models SET config = ? WHERE id = ?`, string(data), m.ID); err != nil {
 		return nil, fmt.Errorf("store: update config: %w", err)
 	}
+	if oldWin, newWin := (ml.ModelConfig{}), cfg.Monitor; json.Unmarshal(old, &oldWin) == nil &&
+		(oldWin.Monitor.Window != newWin.Window || oldWin.Monitor.WindowRows != newWin.WindowRows) {
+		// Windows of another size or kind: profile again from the start.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM profiles WHERE model_id = ?`, m.ID); err != nil {
+			return nil, fmt.Errorf("store: update config: %w", err)
+		}
+	}
 	if err := db.audit(ctx, tx, actor, "model.config", "model:"+m.Name, fmt.Sprintf("%s → %s", old, data)); err != nil {
 		return nil, err
 	}
