@@ -108,9 +108,17 @@ func (mo *Monitor) reference(ctx context.Context, m *ml.Model, v *ml.Version) (i
 		ref, err := mo.loadReference(ctx, sr.ID)
 		return sr.ID, ref, err
 	}
-	fr, err := mo.DB.Scan(ctx, m, store.ScanFilter{AfterID: v.Data.FromID - 1, ToID: v.Data.ToID, LabeledOnly: true})
+	filter := store.ScanFilter{AfterID: v.Data.FromID - 1, ToID: v.Data.ToID, LabeledOnly: true}
+	if mc := m.Config.Monitor; mc.Pinned() {
+		// A pinned period: all its rows, labeled or not.
+		filter = store.ScanFilter{From: mc.ReferenceFrom.UnixMilli(), To: mc.ReferenceTo.UnixMilli()}
+	}
+	fr, err := mo.DB.Scan(ctx, m, filter)
 	if err != nil {
 		return 0, nil, err
+	}
+	if fr.Len() == 0 {
+		return 0, nil, ml.Errorf(ml.EINVALID, "the monitoring reference of %s has no rows", m.Name)
 	}
 	var scores []float64
 	if sc, err := mo.Serving.Version(ctx, v); err == nil && sc.Outputs() == 1 && fr.Len() > 0 {
@@ -123,6 +131,15 @@ func (mo *Monitor) reference(ctx context.Context, m *ml.Model, v *ml.Version) (i
 		// the windows' error rates are tested against.
 		cfg := m.Config.Trainer.Train
 		_, vIdx := train.Split(train.Data{X: fr.X, Y: fr.Label, Time: fr.Time}, cfg.ValidFrac)
+		if m.Config.Monitor.Pinned() {
+			// The pinned period's labeled rows are the baseline.
+			vIdx = vIdx[:0]
+			for i, y := range fr.Label {
+				if !math.IsNaN(y) {
+					vIdx = append(vIdx, i)
+				}
+			}
+		}
 		for _, k := range monitor.SampleRows(len(vIdx), monitor.JointSample, 77) {
 			i := vIdx[k]
 			wrong := uint8(0)
@@ -154,6 +171,9 @@ func (mo *Monitor) RunModel(ctx context.Context, m *ml.Model) (int, error) {
 		return 0, err
 	}
 	refID, ref, err := mo.reference(ctx, m, champ)
+	if ml.ErrorCode(err) == ml.EINVALID {
+		return 0, nil // an empty pinned period: nothing to compare with
+	}
 	if err != nil {
 		return 0, err
 	}

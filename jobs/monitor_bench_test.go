@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -14,10 +15,15 @@ import (
 )
 
 // BenchmarkMonitorWindow measures one monitoring run after a new week
-// arrives, with 100k and 1M observations of history behind it: the cost
-// follows the new window (and the re-profiled last ones), not history.
+// arrives, with 100k and 1M (and, with FRESHET_BENCH_10M=1, 10M)
+// observations of history behind it: the cost follows the new window
+// (and the re-profiled last ones), not history.
 func BenchmarkMonitorWindow(b *testing.B) {
-	for _, history := range []int{100_000, 1_000_000} {
+	sizes := []int{100_000, 1_000_000}
+	if os.Getenv("FRESHET_BENCH_10M") != "" {
+		sizes = append(sizes, 10_000_000) // a few minutes of inserts first
+	}
+	for _, history := range sizes {
 		b.Run(fmt.Sprintf("history=%d", history), func(b *testing.B) {
 			ctx := context.Background()
 			db, err := store.Open(ctx, filepath.Join(b.TempDir(), "m.db"))

@@ -121,3 +121,50 @@ func TestMonitorRowWindows(t *testing.T) {
 		}
 	}
 }
+
+// A pinned reference period replaces the champion's training rows, and
+// changing it rebuilds the reference and the profiles.
+func TestMonitorPinnedReference(t *testing.T) {
+	ctx := context.Background()
+	f, db, _ := newFeeder(t)
+	f.Serving = &serving.Registry{DB: db}
+	if _, err := f.Install(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := db.FindModelByName(ctx, "elec2")
+	if _, err := Retrain(ctx, db, t.TempDir(), RetrainArgs{ModelID: m.ID}, 0); err != nil {
+		t.Fatal(err)
+	}
+	mon := &Monitor{DB: db, Serving: f.Serving}
+	if _, err := mon.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m, _ = db.FindModelByName(ctx, "elec2")
+	h, _ := mon.Health(ctx, m, 1)
+	if h.Reference.Rows < 10000 {
+		t.Fatalf("training reference: %d rows", h.Reference.Rows)
+	}
+	from := *m.Stats.FirstObservation
+	to := from.Add(14 * 24 * time.Hour) // two weeks: 672 rows
+	cfg := m.Config
+	cfg.Monitor.ReferenceFrom, cfg.Monitor.ReferenceTo = &from, &to
+	if _, err := db.UpdateModelConfig(ctx, ml.SystemActor, "elec2", cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := db.LastProfileStart(ctx, m.ID); ok {
+		t.Fatal("profiles of the old reference survived the change")
+	}
+	m, _ = db.FindModelByName(ctx, "elec2")
+	if _, err := mon.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h, err := mon.Health(ctx, m, 100)
+	if err != nil || h.Reference.Rows != 672 || len(h.Drift) < 40 {
+		t.Fatalf("pinned reference: %+v, %d windows, %v", h.Reference, len(h.Drift), err)
+	}
+	bad := cfg
+	bad.Monitor.ReferenceTo = nil
+	if _, err := db.UpdateModelConfig(ctx, ml.SystemActor, "elec2", bad); ml.ErrorCode(err) != ml.EINVALID {
+		t.Fatalf("half a pin: %v", err)
+	}
+}

@@ -111,7 +111,15 @@ type MonitorConfig struct {
 	DriftShare    float64 `json:"drift_share,omitempty"`
 	// Correction across features for p-value tests: "", "bonferroni" or "bh".
 	Correction string `json:"correction,omitempty"`
+	// ReferenceFrom and ReferenceTo pin the reference to a period of
+	// observation time; without them the reference is the champion's
+	// training rows.
+	ReferenceFrom *time.Time `json:"reference_from,omitempty"`
+	ReferenceTo   *time.Time `json:"reference_to,omitempty"`
 }
+
+// Pinned reports whether the reference is a pinned period.
+func (c MonitorConfig) Pinned() bool { return c.ReferenceFrom != nil && c.ReferenceTo != nil }
 
 // WindowName describes the window: "week", "1,000 rows".
 func (c MonitorConfig) WindowName() string {
@@ -140,6 +148,9 @@ func (c MonitorConfig) validate() error {
 	case "", WindowHour, WindowDay, WindowWeek:
 	default:
 		return Errorf(EINVALID, "monitor window %q: use hour, day or week", c.Window)
+	}
+	if (c.ReferenceFrom == nil) != (c.ReferenceTo == nil) || (c.Pinned() && !c.ReferenceTo.After(*c.ReferenceFrom)) {
+		return Errorf(EINVALID, "monitor reference_from and reference_to: give both, from before to")
 	}
 	if c.WindowRows != 0 && (c.WindowRows < 50 || c.WindowRows > 10_000_000) {
 		return Errorf(EINVALID, "monitor window_rows %d: use 50 to 10,000,000 rows", c.WindowRows)

@@ -178,8 +178,16 @@ func (db *DB) UpdateModelConfig(ctx context.Context, actor ml.Actor, name string
 	if _, err := tx.ExecContext(ctx, `UPDATE models SET config = ? WHERE id = ?`, string(data), m.ID); err != nil {
 		return nil, fmt.Errorf("store: update config: %w", err)
 	}
-	if oldWin, newWin := (ml.ModelConfig{}), cfg.Monitor; json.Unmarshal(old, &oldWin) == nil &&
-		(oldWin.Monitor.Window != newWin.Window || oldWin.Monitor.WindowRows != newWin.WindowRows) {
+	var was ml.ModelConfig
+	json.Unmarshal(old, &was)
+	o, n := was.Monitor, cfg.Monitor
+	switch {
+	case !sameTime(o.ReferenceFrom, n.ReferenceFrom) || !sameTime(o.ReferenceTo, n.ReferenceTo):
+		// Another reference: rebuild it; its profiles go with it.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM monitor_refs WHERE model_id = ?`, m.ID); err != nil {
+			return nil, fmt.Errorf("store: update config: %w", err)
+		}
+	case o.Window != n.Window || o.WindowRows != n.WindowRows:
 		// Windows of another size or kind: profile again from the start.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM profiles WHERE model_id = ?`, m.ID); err != nil {
 			return nil, fmt.Errorf("store: update config: %w", err)
@@ -189,4 +197,11 @@ func (db *DB) UpdateModelConfig(ctx context.Context, actor ml.Actor, name string
 		return nil, err
 	}
 	return m, tx.Commit()
+}
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 )
 
 // Reference is a stored monitoring reference (JSON from ml/monitor).
@@ -39,12 +40,14 @@ func (db *DB) FindReferenceByID(ctx context.Context, id int64) (*Reference, erro
 	return r, nil
 }
 
-// SaveReference stores the reference of a model version (once).
+// SaveReference stores the reference of a model version (once). Its id
+// is random, never reused after a reference is deleted, so readers may
+// cache references by id.
 func (db *DB) SaveReference(ctx context.Context, modelID, versionID int64, rows int, data []byte) (int64, error) {
 	var id int64
-	err := db.Write.QueryRowContext(ctx, `INSERT INTO monitor_refs (model_id, version_id, created_at, rows, data) VALUES (?, ?, ?, ?, ?)
+	err := db.Write.QueryRowContext(ctx, `INSERT INTO monitor_refs (id, model_id, version_id, created_at, rows, data) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (model_id, version_id) DO UPDATE SET data = excluded.data, rows = excluded.rows RETURNING id`,
-		modelID, versionID, db.now(), rows, data).Scan(&id)
+		rand.Int64N(1<<53)+1, modelID, versionID, db.now(), rows, data).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: save reference: %w", err)
 	}
