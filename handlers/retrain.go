@@ -11,9 +11,14 @@ import (
 	"github.com/freshet/freshet/web"
 )
 
-// enqueueRetrain queues a manual retrain; it says whether one was
-// already queued or running (then that job is returned).
-func (s *Server) enqueueRetrain(r *http.Request, m *ml.Model) (int64, bool, error) {
+// enqueueRetrain queues a manual retrain of the model the URL names; it
+// says whether one was already queued or running (then that job is
+// returned).
+func (s *Server) enqueueRetrain(r *http.Request) (int64, bool, error) {
+	m, err := s.DB.FindModelByName(r.Context(), chi.URLParam(r, "name"))
+	if err != nil {
+		return 0, false, err
+	}
 	if s.Jobs == nil {
 		return 0, false, ml.Errorf(ml.ECONFLICT, "this server runs without a job queue")
 	}
@@ -35,11 +40,7 @@ func (s *Server) enqueueRetrain(r *http.Request, m *ml.Model) (int64, bool, erro
 // handleAPIRetrain is POST /api/v1/models/{name}/retrain: a manual
 // trigger. 202 with the job; a retrain already queued is not doubled.
 func (s *Server) handleAPIRetrain(w http.ResponseWriter, r *http.Request) error {
-	m, err := s.DB.FindModelByName(r.Context(), chi.URLParam(r, "name"))
-	if err != nil {
-		return err
-	}
-	id, dup, err := s.enqueueRetrain(r, m)
+	id, dup, err := s.enqueueRetrain(r)
 	if err != nil {
 		return err
 	}
@@ -49,11 +50,7 @@ func (s *Server) handleAPIRetrain(w http.ResponseWriter, r *http.Request) error 
 
 // handleRetrainButton is the model page's "Retrain now".
 func (s *Server) handleRetrainButton(w http.ResponseWriter, r *http.Request) error {
-	m, err := s.DB.FindModelByName(r.Context(), chi.URLParam(r, "name"))
-	if err != nil {
-		return err
-	}
-	id, dup, err := s.enqueueRetrain(r, m)
+	id, dup, err := s.enqueueRetrain(r)
 	if err != nil {
 		return err
 	}

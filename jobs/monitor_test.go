@@ -7,6 +7,7 @@ import (
 
 	"github.com/freshet/freshet/ml"
 	"github.com/freshet/freshet/serving"
+	"github.com/freshet/freshet/store"
 )
 
 // TestMonitorSeesTheElec2Shift runs the demo past Elec2's covariate shift
@@ -15,15 +16,7 @@ import (
 // on the first 48 weeks.
 func TestMonitorSeesTheElec2Shift(t *testing.T) {
 	ctx := context.Background()
-	f, db, now := newFeeder(t)
-	f.Serving = &serving.Registry{DB: db}
-	if _, err := f.Install(ctx); err != nil {
-		t.Fatal(err)
-	}
-	m, _ := db.FindModelByName(ctx, "elec2")
-	if _, err := Retrain(ctx, db, t.TempDir(), RetrainArgs{ModelID: m.ID}, 0); err != nil {
-		t.Fatal(err)
-	}
+	f, db, now, m := trainedDemo(t)
 	// Twelve more weeks, scored by the champion as they arrive.
 	for range 12 {
 		*now = now.Add(time.Minute)
@@ -88,18 +81,10 @@ func TestMonitorSeesTheElec2Shift(t *testing.T) {
 // partial one waits, and the profiles carry the rows' times.
 func TestMonitorRowWindows(t *testing.T) {
 	ctx := context.Background()
-	f, db, _ := newFeeder(t)
-	f.Serving = &serving.Registry{DB: db}
-	if _, err := f.Install(ctx); err != nil {
-		t.Fatal(err)
-	}
-	m, _ := db.FindModelByName(ctx, "elec2")
+	f, db, _, m := trainedDemo(t)
 	cfg := m.Config
 	cfg.Monitor.WindowRows = 5000
 	if _, err := db.UpdateModelConfig(ctx, ml.SystemActor, "elec2", cfg); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Retrain(ctx, db, t.TempDir(), RetrainArgs{ModelID: m.ID}, 0); err != nil {
 		t.Fatal(err)
 	}
 	mon := &Monitor{DB: db, Serving: f.Serving}
@@ -126,15 +111,7 @@ func TestMonitorRowWindows(t *testing.T) {
 // changing it rebuilds the reference and the profiles.
 func TestMonitorPinnedReference(t *testing.T) {
 	ctx := context.Background()
-	f, db, _ := newFeeder(t)
-	f.Serving = &serving.Registry{DB: db}
-	if _, err := f.Install(ctx); err != nil {
-		t.Fatal(err)
-	}
-	m, _ := db.FindModelByName(ctx, "elec2")
-	if _, err := Retrain(ctx, db, t.TempDir(), RetrainArgs{ModelID: m.ID}, 0); err != nil {
-		t.Fatal(err)
-	}
+	f, db, _, m := trainedDemo(t)
 	mon := &Monitor{DB: db, Serving: f.Serving}
 	if _, err := mon.Run(ctx); err != nil {
 		t.Fatal(err)
@@ -167,4 +144,24 @@ func TestMonitorPinnedReference(t *testing.T) {
 	if _, err := db.UpdateModelConfig(ctx, ml.SystemActor, "elec2", bad); ml.ErrorCode(err) != ml.EINVALID {
 		t.Fatalf("half a pin: %v", err)
 	}
+}
+
+// trainedDemo installs the demo (48 weeks) with a serving registry and
+// trains its first champion.
+func trainedDemo(t *testing.T) (*DemoFeeder, *store.DB, *time.Time, *ml.Model) {
+	t.Helper()
+	ctx := context.Background()
+	f, db, now := newFeeder(t)
+	f.Serving = &serving.Registry{DB: db}
+	if _, err := f.Install(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m, err := db.FindModelByName(ctx, "elec2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Retrain(ctx, db, t.TempDir(), RetrainArgs{ModelID: m.ID}, 0); err != nil {
+		t.Fatal(err)
+	}
+	return f, db, now, m
 }
