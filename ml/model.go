@@ -87,6 +87,8 @@ type ModelConfig struct {
 	Trainer TrainerConfig `json:"trainer"`
 	// Monitor sets the monitoring windows and drift thresholds.
 	Monitor MonitorConfig `json:"monitor"`
+	// Policy says when to retrain, how, and on what data.
+	Policy PolicyConfig `json:"policy"`
 }
 
 // Monitoring windows.
@@ -305,6 +307,9 @@ func (m *Model) Validate() error {
 		return err
 	}
 	if err := m.Config.Monitor.validate(); err != nil {
+		return err
+	}
+	if err := m.Config.Policy.validate(m.Task); err != nil {
 		return err
 	}
 	if !ValidName(m.Name) {
