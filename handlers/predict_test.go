@@ -116,7 +116,7 @@ func TestRetrainAPIRunsOnTheQueue(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if v, err := e.DB.FindChampion(ctx, m.ID); err == nil {
-			if v.Number != 1 || v.Data.Rows != 1000 || v.JobID == 0 {
+			if v.Number != 1 || v.Data.Rows+v.Data.HoldoutRows != 1000 || v.JobID == 0 {
 				t.Fatalf("champion %+v", v)
 			}
 			break

@@ -88,7 +88,7 @@ cp "`+src+`" "$FRESHET_MODEL_OUT"
 		t.Fatal(err)
 	}
 	v, _ := db.FindChampion(ctx, m.ID)
-	if res.Version != 1 || v.Trainer != ml.TrainerExternal || v.Data.Rows != 1000 || res.Metrics[ml.MetricAUC] < 0.6 {
+	if res.Version != 1 || v.Trainer != ml.TrainerExternal || v.Data.Rows+v.Data.HoldoutRows != 1000 || res.Metrics[ml.MetricAUC] < 0.6 {
 		t.Fatalf("result %+v version %+v", res, v)
 	}
 }

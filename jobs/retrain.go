@@ -2,11 +2,13 @@ package jobs
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -14,35 +16,39 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/freshet/freshet/ml"
-	"github.com/freshet/freshet/ml/modelfile"
 	"github.com/freshet/freshet/ml/train"
-	"github.com/freshet/freshet/serving"
 	"github.com/freshet/freshet/store"
 )
 
-// RetrainArgs asks for a full retrain of a model with the built-in GBDT
-// on its labeled observations.
+// RetrainArgs is a training job in the queue. Its record (why, cost,
+// data, log) is the train_jobs row with the same id.
 type RetrainArgs struct {
-	ModelID int64        `json:"model_id"`
-	Reason  string       `json:"reason"`
-	By      string       `json:"by"`
-	Config  train.Config `json:"config"`
+	ModelID  int64        `json:"model_id" river:"unique"`
+	Strategy string       `json:"strategy,omitempty"`
+	Reason   string       `json:"reason,omitempty"`
+	By       string       `json:"by,omitempty"`
+	Config   train.Config `json:"config"`
 }
 
 // Kind implements river.JobArgs.
 func (RetrainArgs) Kind() string { return "retrain" }
 
+// QueueTraining is the queue training jobs run on; its worker count is
+// the limit on concurrent trainings.
+const QueueTraining = "training"
+
 // InsertOpts makes retrains unique per model while one is queued or
-// running: a second request joins the first instead of doubling the cost.
+// running (the store checks too, in the same transaction), and puts them
+// on the training queue.
 func (RetrainArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{
+	return river.InsertOpts{Queue: QueueTraining, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{
 		ByArgs: true,
 		ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
 			rivertype.JobStateRetryable, rivertype.JobStateScheduled},
 	}}
 }
 
-// RetrainResult is the retrain job's recorded output.
+// RetrainResult is what an in-process Retrain made.
 type RetrainResult struct {
 	Version    int                `json:"version"`
 	VersionID  int64              `json:"version_id"`
@@ -56,115 +62,197 @@ type RetrainResult struct {
 
 type retrainWorker struct {
 	river.WorkerDefaults[RetrainArgs]
-	db      *store.DB
-	dataDir string
+	r *Runner
 }
 
-func (w *retrainWorker) Timeout(*river.Job[RetrainArgs]) time.Duration { return 30 * time.Minute }
+func (w *retrainWorker) Timeout(*river.Job[RetrainArgs]) time.Duration { return ml.MaxTrainerTimeout + time.Hour }
 
-// Work trains in this process for now; running it in a measured child
-// process comes with the job-queue work (see DESIGN "Training").
+// Work runs one attempt of a training job in a child process, records its
+// progress, cost and outcome, and stores the version it made.
 func (w *retrainWorker) Work(ctx context.Context, job *river.Job[RetrainArgs]) error {
-	res, err := Retrain(ctx, w.db, w.dataDir, job.Args, job.ID)
+	r := w.r
+	db := r.DB
+	j, err := db.StartJob(ctx, job.ID, job.Attempt)
 	if err != nil {
-		if ml.ErrorCode(err) == ml.EINVALID || ml.ErrorCode(err) == ml.ENOTFOUND {
-			// Bad data or a deleted model: retrying cannot help.
-			return river.JobCancel(err)
-		}
-		return err
+		// Cancelled before it started, or its model is gone.
+		return river.JobCancel(err)
 	}
-	return river.RecordOutput(ctx, res)
-}
+	m, err := db.FindModelByID(ctx, j.ModelID)
+	if err != nil {
+		db.FinishJob(ctx, job.ID, store.JobOutcome{State: ml.JobFailed, Error: err.Error()}, nil, nil, nil, false)
+		return river.JobCancel(err)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	r.track(job.ID, cancel)
+	defer r.untrack(job.ID)
 
-// Retrain trains a new version of a model on all its labeled rows, with
-// the built-in GBDT or the model's external trainer, and makes it the
-// champion. dataDir holds external runs' files.
-func Retrain(ctx context.Context, db *store.DB, dataDir string, args RetrainArgs, jobID int64) (*RetrainResult, error) {
-	m, err := db.FindModelByID(ctx, args.ModelID)
-	if err != nil {
-		return nil, err
-	}
-	fr, err := db.Scan(ctx, m, store.ScanFilter{LabeledOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	d := train.Data{X: fr.X, Y: fr.Label, Time: fr.Time, IDs: fr.ID}
-	cfg := m.Config.Trainer.Train
-	if args.Config != (train.Config{}) {
-		cfg = args.Config
-	}
-	start, cpu0 := time.Now(), cpuSeconds()
+	// Progress lines go to the job's record a few times a second, which
+	// also beats its heartbeat and reads the cancel flag.
 	var (
-		v          *ml.Version
-		artifact   []byte
-		result     = &RetrainResult{}
-		trainRows  int
-		validRows  int
-		childCPU   float64
-		trainerTag = ml.TrainerGBDT
+		mu      sync.Mutex
+		pending []string
+		phase   string
+		frac    float64
 	)
-	if m.Config.Trainer.Kind == ml.TrainerKindExternal {
-		if d.Len() < train.MinRows {
-			return nil, ml.Errorf(ml.EINVALID, "only %d labeled rows; a model needs at least %d", d.Len(), train.MinRows)
+	flush := func() {
+		mu.Lock()
+		lines, ph, fr := pending, phase, frac
+		pending = nil
+		mu.Unlock()
+		cancelled, err := db.JobProgress(context.WithoutCancel(ctx), job.ID, ph, fr, lines)
+		if err == nil && cancelled {
+			cancel(errCancelRequested)
 		}
-		tIdx, vIdx := train.Split(d, cfg.ValidFrac)
-		dir := filepath.Join(dataDir, "runs", fmt.Sprintf("job-%d-%d", jobID, time.Now().UnixNano()))
-		run, err := RunExternal(ctx, dir, m, m.Config.Trainer, snapshotOf(m, fr.X, fr.Label, fr.Time, tIdx), snapshotOf(m, fr.X, fr.Label, fr.Time, vIdx))
-		if err != nil {
-			return nil, err
-		}
-		mf, err := modelfile.Load(run.Model, modelfile.Limits{})
-		if err != nil {
-			return nil, ml.Errorf(ml.EINVALID, "the trainer's model file was refused: %v", err)
-		}
-		if mf.NumFeatures > len(m.Features) {
-			return nil, ml.Errorf(ml.EINVALID, "the trainer's model uses %d features; model %s has %d", mf.NumFeatures, m.Name, len(m.Features))
-		}
-		validX := make([][]float64, len(m.Features))
-		validY := make([]float64, len(vIdx))
-		for j := range validX {
-			validX[j] = make([]float64, len(vIdx))
-			for i, k := range vIdx {
-				validX[j][i] = fr.X[j][k]
+	}
+	stop := make(chan struct{})
+	beat := make(chan struct{})
+	go func() {
+		defer close(beat)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				flush()
 			}
 		}
-		for i, k := range vIdx {
-			validY[i] = fr.Label[k]
+	}()
+	spec := TrainSpec{ModelID: m.ID, Strategy: orText(job.Args.Strategy, ml.StrategyFull), Reason: j.Reason, Config: job.Args.Config, JobID: job.ID}
+	dir := filepath.Join(r.cfg.DataDir, "runs", fmt.Sprintf("job-%d-attempt-%d", job.ID, job.Attempt))
+	run, runErr := runTrainingChild(ctx, r.DB.Path, r.cfg.DataDir, dir, spec, r.cfg.Limits, func(l childLine) {
+		mu.Lock()
+		defer mu.Unlock()
+		if l.Phase != "" {
+			phase = l.Phase
 		}
-		sc, err := serving.Load(&ml.Version{Format: ml.FormatLightGBM}, mf.Text)
-		if err != nil {
-			return nil, err
+		frac = max(frac, l.Progress)
+		if l.Log != "" {
+			pending = append(pending, l.Log)
 		}
-		scores, err := sc.Score(validX)
-		if err != nil {
-			return nil, err
+	})
+	close(stop)
+	<-beat
+	flush()
+	defer os.RemoveAll(dir)
+
+	out := store.JobOutcome{}
+	if run != nil {
+		out.CPUSeconds, out.WallSeconds, out.PeakRSS = round3(run.CPUSeconds), round3(run.WallSeconds), run.PeakRSS
+		if res := run.Result; res != nil && res.Trained != nil {
+			t := res.Trained
+			out.Rows, out.Rounds, out.Validation = t.Rows, t.Rounds, t.Validation
+			dv := t.Data
+			out.Data = &dv
 		}
-		params, _ := json.Marshal(orMap(m.Config.Trainer.Params))
-		v = &ml.Version{Trainer: ml.TrainerExternal, Params: params, Metrics: train.Evaluate(m.Task, scores, sc.Outputs(), validY)}
-		artifact, trainRows, validRows, childCPU, trainerTag = mf.Text, len(tIdx), len(vIdx), run.CPUSeconds, strings.Join(m.Config.Trainer.Command, " ")
-		result.PeakRSS = run.PeakRSS
+	}
+	ctxErr := context.Cause(ctx)
+	switch {
+	case runErr != nil && run == nil:
+		// Could not even start: the machine's problem, worth a retry.
+		return w.retryOrFail(ctx, job, out, runErr)
+	case run.Killed && errors.Is(ctxErr, errCancelRequested):
+		out.State, out.Error = ml.JobCancelled, "cancelled"
+		out.Log = []string{fmt.Sprintf("cancelled; the training process was stopped after %.1f s", run.WallSeconds)}
+		if err := db.FinishJob(context.WithoutCancel(ctx), job.ID, out, nil, nil, nil, false); err != nil {
+			return err
+		}
+		return river.JobCancel(errCancelRequested)
+	case run.Killed:
+		// The worker is stopping or the job timed out: River retries it.
+		out.State, out.Error = ml.JobQueued, "interrupted: "+orText(errText(ctxErr), "stopped")
+		out.Log = []string{out.Error}
+		db.FinishJob(context.WithoutCancel(ctx), job.ID, out, nil, nil, nil, false)
+		return ctxErr
+	case run.ExitCode == exitBadData:
+		msg := "training refused its data"
+		if run.Result != nil && run.Result.Error != "" {
+			msg = run.Result.Error
+		}
+		out.State, out.Error, out.Log = ml.JobFailed, msg, []string{"failed: " + msg}
+		if err := db.FinishJob(ctx, job.ID, out, nil, nil, nil, false); err != nil {
+			return err
+		}
+		r.notifyJobFailed(ctx, m, job.ID, msg)
+		return river.JobCancel(errors.New(msg)) // retrying cannot help
+	case run.ExitCode != 0:
+		msg := fmt.Sprintf("the training process failed (exit status %d)", run.ExitCode)
+		if run.ExitCode < 0 {
+			msg = "the training process was killed"
+		}
+		if run.outOfMemory() {
+			msg = fmt.Sprintf("the training process ran out of memory (limit %s)", bytesText(r.cfg.Limits.MemoryBytes))
+			out.State, out.Error, out.Log = ml.JobFailed, msg, []string{msg}
+			db.FinishJob(ctx, job.ID, out, nil, nil, nil, false)
+			r.notifyJobFailed(ctx, m, job.ID, msg)
+			return river.JobCancel(errors.New(msg))
+		}
+		if run.Result != nil && run.Result.Error != "" {
+			msg += ": " + run.Result.Error
+		} else if s := strings.TrimSpace(lastLines(run.Stderr, 5)); s != "" {
+			msg += ": " + s
+		}
+		return w.retryOrFail(ctx, job, out, errors.New(msg))
+	}
+	if run.Result == nil || run.Result.Trained == nil || run.Result.Trained.Version == nil {
+		return w.retryOrFail(ctx, job, out, errors.New("the training process wrote no result"))
+	}
+	artifact, err := os.ReadFile(filepath.Join(dir, "model.txt"))
+	if err != nil {
+		return w.retryOrFail(ctx, job, out, err)
+	}
+	v := run.Result.Trained.Version
+	out.State = ml.JobSucceeded
+	out.Log = []string{fmt.Sprintf("done: %.2f CPU-s, %.2f s, peak memory %s", out.CPUSeconds, out.WallSeconds, bytesText(out.PeakRSS))}
+	if err := db.FinishJob(ctx, job.ID, out, m, v, artifact, true); err != nil {
+		return err
+	}
+	r.Log.Info("trained", "model", m.Name, "job", job.ID, "version", v.Number, "strategy", spec.Strategy, "cpu_seconds", out.CPUSeconds)
+	return river.RecordOutput(ctx, RetrainResult{Version: v.Number, VersionID: v.ID, Rows: out.Rows, Rounds: out.Rounds, Metrics: v.Metrics,
+		CPUSeconds: out.CPUSeconds, PeakRSS: out.PeakRSS, Seconds: out.WallSeconds})
+}
+
+var errCancelRequested = errors.New("cancel requested")
+
+// retryOrFail records a transient failure: queued again while River has
+// attempts left, failed on the last.
+func (w *retrainWorker) retryOrFail(ctx context.Context, job *river.Job[RetrainArgs], out store.JobOutcome, err error) error {
+	out.Error = err.Error()
+	if job.Attempt < job.MaxAttempts {
+		out.State = ml.JobQueued
+		out.Log = []string{fmt.Sprintf("attempt %d failed: %v; retrying", job.Attempt, err)}
 	} else {
-		r, err := train.GBDT(m, d, cfg)
-		if err != nil {
-			return nil, err
+		out.State = ml.JobFailed
+		out.Log = []string{fmt.Sprintf("attempt %d failed: %v; no attempts left", job.Attempt, err)}
+		if m, e := w.r.DB.FindModelByID(ctx, job.Args.ModelID); e == nil {
+			w.r.notifyJobFailed(ctx, m, job.ID, out.Error)
 		}
-		params, _ := json.Marshal(train.Defaults(cfg))
-		v = &ml.Version{Trainer: ml.TrainerGBDT, Params: params, Metrics: train.Evaluate(m.Task, r.ValidScores, r.Outputs, r.ValidY), Importance: r.Importance}
-		artifact, trainRows, validRows, result.Rounds = r.Text, r.TrainRows, r.ValidRows, r.Rounds
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	if e := w.r.DB.FinishJob(context.WithoutCancel(ctx), job.ID, out, nil, nil, nil, false); e != nil {
+		return errors.Join(err, e)
 	}
-	v.UpdateKind, v.Format, v.Data, v.JobID = ml.UpdateFull, ml.FormatLightGBM, d.Version(), jobID
-	v.Note = fmt.Sprintf("%s; %s trained on %d rows, validated on the newest %d", orText(args.Reason, "manual retrain"), trainerTag, trainRows, validRows)
-	actor := ml.Actor{Kind: "system", Name: "retrain"}
-	if err := db.CreateVersion(ctx, actor, m, v, artifact, true); err != nil {
-		return nil, err
+	return err
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
 	}
-	result.Version, result.VersionID, result.Rows, result.Metrics = v.Number, v.ID, int(d.Len()), v.Metrics
-	result.CPUSeconds = round3(cpuSeconds() - cpu0 + childCPU)
-	result.Seconds = round3(time.Since(start).Seconds())
-	return result, nil
+	return err.Error()
+}
+
+func bytesText(n int64) string {
+	switch {
+	case n <= 0:
+		return "unknown"
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d KiB", n>>10)
 }
 
 func orText(s, def string) string {
@@ -187,12 +275,3 @@ func cpuSeconds() float64 {
 	return tv(ru.Utime) + tv(ru.Stime)
 }
 
-// EnqueueRetrain queues a retrain; a retrain already queued or running for
-// the model is returned instead of a second one.
-func (r *Runner) EnqueueRetrain(ctx context.Context, args RetrainArgs) (jobID int64, duplicate bool, err error) {
-	res, err := r.Client.Insert(ctx, args, nil)
-	if err != nil {
-		return 0, false, fmt.Errorf("jobs: enqueue retrain: %w", err)
-	}
-	return res.Job.ID, res.UniqueSkippedAsDuplicate, nil
-}

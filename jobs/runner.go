@@ -10,6 +10,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -17,6 +20,7 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/freshet/freshet/ml"
 	"github.com/freshet/freshet/serving"
 	"github.com/freshet/freshet/store"
 )
@@ -36,6 +40,16 @@ type Config struct {
 	DataDir string
 	// MonitorEvery is how often closed windows are profiled (10 s).
 	MonitorEvery time.Duration
+	// TriggerEvery is how often retraining policies are evaluated (15 s).
+	TriggerEvery time.Duration
+	// MaxTrainings is how many trainings may run at once (default 1 on a
+	// machine of up to 2 cores, else half the cores).
+	MaxTrainings int
+	// Limits bound each training process.
+	Limits ChildLimits
+	// LostAfter is how long a running job may go without a heartbeat
+	// before it counts as lost and is queued again (30 s).
+	LostAfter time.Duration
 }
 
 // Runner owns the River client.
@@ -49,6 +63,11 @@ type Runner struct {
 	Monitor *Monitor
 	cfg     Config
 	feeder  *DemoFeeder
+
+	mu      sync.Mutex
+	running map[int64]context.CancelCauseFunc
+	// Now is the clock policies are evaluated with.
+	Now func() time.Time
 }
 
 // Migrate applies River's own migrations to the store's database.
@@ -80,7 +99,22 @@ func New(ctx context.Context, db *store.DB, log *slog.Logger, cfg Config) (*Runn
 	if cfg.DemoTick <= 0 {
 		cfg.DemoTick = 5 * time.Second
 	}
-	r := &Runner{DB: db, Log: log, cfg: cfg}
+	if cfg.TriggerEvery <= 0 {
+		cfg.TriggerEvery = 15 * time.Second
+	}
+	if cfg.LostAfter <= 0 {
+		cfg.LostAfter = 30 * time.Second
+	}
+	if cfg.MaxTrainings <= 0 {
+		cfg.MaxTrainings = max(1, runtime.NumCPU()/2)
+	}
+	if cfg.Limits.MemoryBytes <= 0 {
+		var si syscall.Sysinfo_t
+		if syscall.Sysinfo(&si) == nil {
+			cfg.Limits.MemoryBytes = int64(si.Totalram) * int64(si.Unit) / 2
+		}
+	}
+	r := &Runner{DB: db, Log: log, cfg: cfg, running: map[int64]context.CancelCauseFunc{}, Now: time.Now}
 	r.Serving = &serving.Registry{DB: db}
 	r.feeder = &DemoFeeder{DB: db, Log: log, Speed: cfg.DemoSpeed, Serving: r.Serving}
 	r.Monitor = &Monitor{DB: db, Serving: r.Serving}
@@ -93,20 +127,37 @@ func New(ctx context.Context, db *store.DB, log *slog.Logger, cfg Config) (*Runn
 		FetchPollInterval:           250 * time.Millisecond,
 		CompletedJobRetentionPeriod: 6 * time.Hour,
 		JobTimeout:                  -1, // each kind bounds itself
+		// River's rescuer goes by the start time alone, which would take
+		// a long training for a lost one; freshet's reaper goes by the
+		// job's heartbeat instead (see reapWorker), so River's waits past
+		// the longest allowed run.
+		RescueStuckJobsAfter: ml.MaxTrainerTimeout + 2*time.Hour,
 	}
 	if cfg.Work {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &demoFeedWorker{feeder: r.feeder})
-		river.AddWorker(workers, &retrainWorker{db: db, dataDir: cfg.DataDir})
+		river.AddWorker(workers, &retrainWorker{r: r})
 		river.AddWorker(workers, &monitorWorker{mon: r.Monitor})
+		river.AddWorker(workers, &triggerWorker{r: r})
+		river.AddWorker(workers, &reapWorker{r: r})
+		river.AddWorker(workers, &onlineWorker{r: r})
 		rcfg.Workers = workers
-		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}}
+		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}, QueueTraining: {MaxWorkers: cfg.MaxTrainings}}
 		rcfg.PeriodicJobs = []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(cfg.MonitorEvery),
 				func() (river.JobArgs, *river.InsertOpts) {
 					return MonitorArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
 						rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
 				}, &river.PeriodicJobOpts{RunOnStart: true, ID: "monitor_windows"}),
+			river.NewPeriodicJob(river.PeriodicInterval(cfg.TriggerEvery),
+				func() (river.JobArgs, *river.InsertOpts) { return TriggerArgs{}, &river.InsertOpts{UniqueOpts: whileQueued()} },
+				&river.PeriodicJobOpts{RunOnStart: true, ID: "evaluate_triggers"}),
+			river.NewPeriodicJob(river.PeriodicInterval(cfg.LostAfter/2),
+				func() (river.JobArgs, *river.InsertOpts) { return ReapArgs{}, &river.InsertOpts{UniqueOpts: whileQueued()} },
+				&river.PeriodicJobOpts{RunOnStart: true, ID: "reap_jobs"}),
+			river.NewPeriodicJob(river.PeriodicInterval(cfg.TriggerEvery),
+				func() (river.JobArgs, *river.InsertOpts) { return OnlineArgs{}, &river.InsertOpts{UniqueOpts: whileQueued()} },
+				&river.PeriodicJobOpts{RunOnStart: true, ID: "online_updates"}),
 		}
 		if cfg.Demo {
 			rcfg.PeriodicJobs = append(rcfg.PeriodicJobs,
@@ -143,8 +194,15 @@ func (r *Runner) InstallDemo(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, _, err = r.EnqueueRetrain(ctx, RetrainArgs{ModelID: m.ID, Reason: "demo: first model on the preloaded weeks", By: "system"})
+	_, _, err = r.Enqueue(ctx, m, ml.Actor{Kind: "system", Name: "demo"}, JobRequest{Strategy: ml.StrategyFull, Reason: "demo: first model on the preloaded weeks", Priority: 1})
 	return err
+}
+
+// whileQueued makes a periodic job unique while one is waiting or
+// running, so slow runs never pile up.
+func whileQueued() river.UniqueOpts {
+	return river.UniqueOpts{ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}
 }
 
 // Start starts the workers (if any).

@@ -33,6 +33,19 @@ type DataVersion struct {
 	FromID int64 `json:"from_id"`
 	ToID   int64 `json:"to_id"`
 	Rows   int64 `json:"rows"`
+	// Hash is the sha256 of the rows' ids, times, features and labels (and
+	// weights) in training order: two jobs with the same hash saw the same
+	// data.
+	Hash string `json:"hash,omitempty"`
+	// Window says which rule chose the rows, in words.
+	Window string `json:"window,omitempty"`
+	// The held-out rows (newest; never trained on), by id range.
+	HoldoutFromID int64 `json:"holdout_from_id,omitempty"`
+	HoldoutToID   int64 `json:"holdout_to_id,omitempty"`
+	HoldoutRows   int64 `json:"holdout_rows,omitempty"`
+	// LabeledTotal is how many labeled rows the model had when the job
+	// read its data (volume triggers count new labels from it).
+	LabeledTotal int64 `json:"labeled_total,omitempty"`
 }
 
 // Importance is one feature's share of the model's split gain.

@@ -86,8 +86,27 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return db, nil
 }
 
+// OpenReadOnly opens an existing database for reading only, without
+// migrations: a training child process reads its data through it while
+// the server keeps the one writer.
+func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
+	r, err := sql.Open("sqlite3", DSN(path, true))
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	r.SetMaxOpenConns(2)
+	if err := r.PingContext(ctx); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return &DB{Write: r, Read: r, Path: path, Now: time.Now}, nil
+}
+
 // Close closes both pools.
 func (db *DB) Close() error {
+	if db.Read == db.Write {
+		return db.Read.Close()
+	}
 	return errors.Join(db.Read.Close(), db.Write.Close())
 }
 

@@ -14,15 +14,15 @@ import (
 )
 
 const versionCols = `id, model_id, number, created_at, trainer, update_kind, format, sha256, size, params, metrics, importance,
-	data_from_id, data_to_id, data_rows, parent_id, job_id, status, note`
+	data_from_id, data_to_id, data_rows, parent_id, job_id, status, note, data`
 
 func scanVersion(r rowScanner) (*ml.Version, error) {
 	var v ml.Version
 	var created int64
-	var params, metrics, imp string
+	var params, metrics, imp, data string
 	var parent, job sql.NullInt64
 	if err := r.Scan(&v.ID, &v.ModelID, &v.Number, &created, &v.Trainer, &v.UpdateKind, &v.Format, &v.SHA256, &v.Size, &params, &metrics, &imp,
-		&v.Data.FromID, &v.Data.ToID, &v.Data.Rows, &parent, &job, &v.Status, &v.Note); err != nil {
+		&v.Data.FromID, &v.Data.ToID, &v.Data.Rows, &parent, &job, &v.Status, &v.Note, &data); err != nil {
 		return nil, err
 	}
 	v.CreatedAt = time.UnixMilli(created).UTC()
@@ -34,6 +34,11 @@ func scanVersion(r rowScanner) (*ml.Version, error) {
 		return nil, fmt.Errorf("store: version %d importance: %w", v.ID, err)
 	}
 	v.ParentID, v.JobID = parent.Int64, job.Int64
+	if data != "{}" {
+		if err := json.Unmarshal([]byte(data), &v.Data); err != nil {
+			return nil, fmt.Errorf("store: version %d data: %w", v.ID, err)
+		}
+	}
 	return &v, nil
 }
 
@@ -41,6 +46,18 @@ func scanVersion(r rowScanner) (*ml.Version, error) {
 // promote, it becomes the champion in the same transaction and the old
 // champion is retired (until the gate exists, the newest version serves).
 func (db *DB) CreateVersion(ctx context.Context, actor ml.Actor, m *ml.Model, v *ml.Version, artifact []byte, promote bool) error {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := db.createVersionTx(ctx, tx, actor, m, v, artifact, promote); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (db *DB) createVersionTx(ctx context.Context, tx *sql.Tx, actor ml.Actor, m *ml.Model, v *ml.Version, artifact []byte, promote bool) error {
 	if len(artifact) == 0 {
 		return ml.Errorf(ml.EINVALID, "a version needs an artifact")
 	}
@@ -54,11 +71,7 @@ func (db *DB) CreateVersion(ctx context.Context, actor ml.Actor, m *ml.Model, v 
 	if v.UpdateKind == "" {
 		v.UpdateKind = ml.UpdateFull
 	}
-	tx, err := db.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
+	dataJSON, _ := json.Marshal(v.Data)
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(number), 0) + 1 FROM model_versions WHERE model_id = ?`, m.ID).Scan(&v.Number); err != nil {
 		return fmt.Errorf("store: create version: %w", err)
 	}
@@ -75,9 +88,9 @@ func (db *DB) CreateVersion(ctx context.Context, actor ml.Actor, m *ml.Model, v 
 	}
 	now := db.now()
 	res, err := tx.ExecContext(ctx, `INSERT INTO model_versions (model_id, number, created_at, trainer, update_kind, format, artifact, sha256, size, params, metrics, importance,
-		data_from_id, data_to_id, data_rows, parent_id, job_id, status, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		data_from_id, data_to_id, data_rows, parent_id, job_id, status, note, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, v.Number, now, v.Trainer, v.UpdateKind, v.Format, artifact, v.SHA256, v.Size, string(v.Params), string(metrics), string(imp),
-		v.Data.FromID, v.Data.ToID, v.Data.Rows, nullInt(v.ParentID), nullInt(v.JobID), v.Status, v.Note)
+		v.Data.FromID, v.Data.ToID, v.Data.Rows, nullInt(v.ParentID), nullInt(v.JobID), v.Status, v.Note, string(dataJSON))
 	if err != nil {
 		return fmt.Errorf("store: create version: %w", err)
 	}
@@ -92,7 +105,7 @@ func (db *DB) CreateVersion(ctx context.Context, actor ml.Actor, m *ml.Model, v 
 			return err
 		}
 	}
-	return tx.Commit()
+	return nil
 }
 
 func nullInt(v int64) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: v != 0} }

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/freshet/freshet/jobs"
 	"io"
 	"os"
 	"os/signal"
@@ -26,6 +27,10 @@ import (
 var version = "dev"
 
 func main() {
+	// A training job runs as a child process of this binary.
+	if code, ok := jobs.RunChild(); ok {
+		os.Exit(code)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {

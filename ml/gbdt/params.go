@@ -70,6 +70,10 @@ type Params struct {
 	// MaxBins is the number of value bins per feature, at most MaxBinsLimit
 	// (default 255).
 	MaxBins int
+	// Progress, if set, is called after every round with the rounds done,
+	// the rounds asked for and the validation loss (NaN without a
+	// validation set). Returning false stops training after that round.
+	Progress func(round, rounds int, validLoss float64) bool
 }
 
 // DefaultParams returns the defaults that Train applies to zero fields.

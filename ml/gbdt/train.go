@@ -210,8 +210,15 @@ func fit(start *Model, train Dataset, valid *Dataset, p Params) (*Model, []float
 			}
 		}
 		m.Info.Rounds = round + 1
+		vl := math.NaN()
 		if nv > 0 {
-			l := loss(p.Objective, k, vscores, valid.Y, valid.Weight)
+			vl = loss(p.Objective, k, vscores, valid.Y, valid.Weight)
+		}
+		if p.Progress != nil && !p.Progress(round+1, p.Rounds, vl) {
+			p.Rounds = round + 1 // the loop ends after the bookkeeping below
+		}
+		if nv > 0 {
+			l := vl
 			m.Info.ValidLoss = append(m.Info.ValidLoss, l)
 			// A new model keeps at least one round; a continued one may
 			// keep none.

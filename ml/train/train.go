@@ -7,6 +7,9 @@ package train
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"sort"
@@ -46,6 +49,15 @@ type Data struct {
 	Y    []float64
 	Time []int64
 	IDs  []int64 // observation ids, optional
+	// W weighs rows (recency-weighted windows); nil means equal weights.
+	W []float64
+}
+
+// Options are a training run's hooks.
+type Options struct {
+	// Progress is called after every boosting round; returning false
+	// stops training (see gbdt.Params.Progress).
+	Progress func(round, rounds int, validLoss float64) bool
 }
 
 // Len is the number of rows.
@@ -85,6 +97,11 @@ func Objective(m *ml.Model) (obj string, classes int) {
 
 // GBDT trains the built-in gradient boosting on d for model m.
 func GBDT(m *ml.Model, d Data, cfg Config) (*Result, error) {
+	return Fit(m, d, cfg, Options{})
+}
+
+// Fit is GBDT with hooks.
+func Fit(m *ml.Model, d Data, cfg Config, opt Options) (*Result, error) {
 	cfg = Defaults(cfg)
 	n := d.Len()
 	if n < MinRows {
@@ -110,8 +127,12 @@ func GBDT(m *ml.Model, d Data, cfg Config) (*Result, error) {
 	if cfg.Threads > 0 {
 		p.Threads = cfg.Threads
 	}
+	p.Progress = opt.Progress
 	train := gbdt.Dataset{X: gather(d.X, trainIdx), Y: gatherF(d.Y, trainIdx), Names: names}
 	valid := gbdt.Dataset{X: gather(d.X, validIdx), Y: gatherF(d.Y, validIdx), Names: names}
+	if d.W != nil {
+		train.Weight, valid.Weight = gatherF(d.W, trainIdx), gatherF(d.W, validIdx)
+	}
 	start := time.Now()
 	model, err := gbdt.Train(train, &valid, p)
 	if err != nil {
@@ -128,6 +149,57 @@ func GBDT(m *ml.Model, d Data, cfg Config) (*Result, error) {
 	res.Importance = importance(names, model.GainImportance())
 	res.Data = d.Version()
 	return res, nil
+}
+
+// WarmStart adds up to rounds trees to a built-in GBDT model (its LightGBM
+// text) fitted on d: all of d trains, nothing is held back for early
+// stopping, so the cost is rows × rounds. ValidScores are empty; score
+// the result on a holdout with Score.
+func WarmStart(m *ml.Model, base []byte, d Data, rounds int, cfg Config, opt Options) (*Result, error) {
+	cfg = Defaults(cfg)
+	if d.Len() == 0 {
+		return nil, ml.Errorf(ml.EINVALID, "a warm start needs labeled rows")
+	}
+	if len(d.X) != len(m.Features) {
+		return nil, fmt.Errorf("train: %d feature columns for %d features", len(d.X), len(m.Features))
+	}
+	start, err := gbdt.ParseText(bytes.NewReader(base))
+	if err != nil {
+		return nil, ml.Errorf(ml.EINVALID, "the champion cannot be warm-started: %v", err)
+	}
+	p := gbdt.DefaultParams()
+	p.Rounds, p.MaxDepth, p.NumLeaves, p.LearningRate, p.Seed = max(rounds, 1), cfg.MaxDepth, cfg.NumLeaves, cfg.LearningRate, cfg.Seed
+	if cfg.Threads > 0 {
+		p.Threads = cfg.Threads
+	}
+	p.Progress = opt.Progress
+	names := make([]string, len(m.Features))
+	for j, f := range m.Features {
+		names[j] = f.Name
+	}
+	train := gbdt.Dataset{X: d.X, Y: d.Y, Weight: d.W, Names: names}
+	t0 := time.Now()
+	model, err := gbdt.Continue(start, train, nil, p)
+	if err != nil {
+		return nil, fmt.Errorf("train: warm start: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := model.WriteText(&buf); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	_, k := Objective(m)
+	return &Result{Model: model, Text: buf.Bytes(), TrainRows: d.Len(), Rounds: model.Rounds() - start.Rounds(), Seconds: time.Since(t0).Seconds(),
+		Outputs: max(k, 1), Importance: importance(names, model.GainImportance()), Data: d.Version()}, nil
+}
+
+// Score is a trained model's outputs on column-major rows (Outputs per
+// row, row-major).
+func (r *Result) Score(X [][]float64) []float64 {
+	n := 0
+	if len(X) > 0 {
+		n = len(X[0])
+	}
+	return scoreRows(r.Model, X, n)
 }
 
 // Version describes d as a data version: its id range and row count.
@@ -209,4 +281,85 @@ func importance(names []string, gain []float64) []ml.Importance {
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].Gain > out[b].Gain })
 	return out
+}
+
+// Hash is the sha256 (hex) of d's rows in order: ids, times, features,
+// labels and weights, little-endian. Two runs with the same hash trained
+// on the same data.
+func (d Data) Hash() string {
+	h := sha256.New()
+	buf := make([]byte, 0, 8*(len(d.X)+4))
+	for i := range d.Len() {
+		buf = buf[:0]
+		if d.IDs != nil {
+			buf = binary.LittleEndian.AppendUint64(buf, uint64(d.IDs[i]))
+		}
+		if d.Time != nil {
+			buf = binary.LittleEndian.AppendUint64(buf, uint64(d.Time[i]))
+		}
+		for _, col := range d.X {
+			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(col[i]))
+		}
+		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(d.Y[i]))
+		if d.W != nil {
+			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(d.W[i]))
+		}
+		h.Write(buf)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Rows returns the rows idx of d, in that order.
+func (d Data) Rows(idx []int) Data {
+	out := Data{X: gather(d.X, idx), Y: gatherF(d.Y, idx)}
+	if d.Time != nil {
+		out.Time = make([]int64, len(idx))
+		for i, k := range idx {
+			out.Time[i] = d.Time[k]
+		}
+	}
+	if d.IDs != nil {
+		out.IDs = make([]int64, len(idx))
+		for i, k := range idx {
+			out.IDs[i] = d.IDs[k]
+		}
+	}
+	if d.W != nil {
+		out.W = gatherF(d.W, idx)
+	}
+	return out
+}
+
+// Slice returns rows [lo, hi) of d without copying.
+func (d Data) Slice(lo, hi int) Data {
+	out := Data{X: make([][]float64, len(d.X)), Y: d.Y[lo:hi]}
+	for j, col := range d.X {
+		out.X[j] = col[lo:hi]
+	}
+	if d.Time != nil {
+		out.Time = d.Time[lo:hi]
+	}
+	if d.IDs != nil {
+		out.IDs = d.IDs[lo:hi]
+	}
+	if d.W != nil {
+		out.W = d.W[lo:hi]
+	}
+	return out
+}
+
+// TimeOrdered returns d sorted by time (stable), or d itself when it
+// already is.
+func (d Data) TimeOrdered() Data {
+	sorted := true
+	for i := 1; i < len(d.Time); i++ {
+		if d.Time[i] < d.Time[i-1] {
+			sorted = false
+			break
+		}
+	}
+	if sorted {
+		return d
+	}
+	return d.Rows(timeOrder(d))
 }

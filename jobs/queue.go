@@ -1,0 +1,176 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/freshet/freshet/ml"
+)
+
+// JobRequest asks for a training job.
+type JobRequest struct {
+	Strategy  string // full (default) or warm_start
+	Reason    string
+	Priority  int // 1 (first) to 4; 0 takes 2
+	TriggerID int64
+	Config    ml.TrainConfig
+}
+
+// Enqueue queues a training job for m together with its record, in one
+// transaction. When the model already has a job queued or running, that
+// job is returned with duplicate set and nothing is added.
+func (r *Runner) Enqueue(ctx context.Context, m *ml.Model, actor ml.Actor, req JobRequest) (job *ml.Job, duplicate bool, err error) {
+	if req.Strategy == "" {
+		req.Strategy = ml.StrategyFull
+	}
+	if req.Priority < 1 || req.Priority > 4 {
+		req.Priority = ml.DefaultPriority
+	}
+	var id int64
+	err = r.DB.InTx(ctx, func(tx *sql.Tx) error {
+		active, err := r.DB.ActiveJobTx(ctx, tx, m.ID)
+		if err != nil {
+			return err
+		}
+		if active != 0 {
+			id, duplicate = active, true
+			return nil
+		}
+		args := RetrainArgs{ModelID: m.ID, Strategy: req.Strategy, Reason: req.Reason, By: actor.String(), Config: req.Config}
+		res, err := r.Client.InsertTx(ctx, tx, args, &river.InsertOpts{Priority: req.Priority})
+		if err != nil {
+			return fmt.Errorf("jobs: enqueue: %w", err)
+		}
+		id = res.Job.ID
+		if res.UniqueSkippedAsDuplicate {
+			// A queue job without our record (made by an older
+			// version): it stands for the model's active job.
+			duplicate = true
+			return nil
+		}
+		return r.DB.CreateJobTx(ctx, tx, actor, m, &ml.Job{ID: id, TriggerID: req.TriggerID, Strategy: req.Strategy, Priority: req.Priority,
+			Reason: req.Reason, RequestedBy: actor.String()})
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	j, err := r.DB.FindJob(ctx, id)
+	if err != nil && duplicate {
+		return &ml.Job{ID: id, ModelID: m.ID, Model: m.Name, State: ml.JobQueued}, true, nil
+	}
+	return j, duplicate, err
+}
+
+func (r *Runner) track(id int64, cancel context.CancelCauseFunc) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.running[id] = cancel
+}
+
+func (r *Runner) untrack(id int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.running, id)
+}
+
+func (r *Runner) isRunningHere(id int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.running[id]
+	return ok
+}
+
+// Cancel cancels a job: a queued one at once, a running one by killing
+// its training process (at once when it runs in this process; within a
+// quarter of a second otherwise, when its worker next reads the flag).
+func (r *Runner) Cancel(ctx context.Context, actor ml.Actor, id int64) (*ml.Job, error) {
+	j, err := r.DB.RequestCancel(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	if j.State == ml.JobCancelled {
+		// Not started: take it out of River's queue too.
+		if _, err := r.Client.JobCancel(ctx, id); err != nil && !errors.Is(err, river.ErrNotFound) {
+			r.Log.Warn("cancel queued job", "job", id, "err", err)
+		}
+		return j, nil
+	}
+	r.mu.Lock()
+	cancel := r.running[id]
+	r.mu.Unlock()
+	if cancel != nil {
+		cancel(errCancelRequested)
+	}
+	return j, nil
+}
+
+// Retry queues a finished job again as a new job with the same model,
+// strategy and reason.
+func (r *Runner) Retry(ctx context.Context, actor ml.Actor, id int64) (*ml.Job, bool, error) {
+	old, err := r.DB.FindJob(ctx, id)
+	if err != nil {
+		return nil, false, err
+	}
+	if !old.Done() {
+		return nil, false, ml.Errorf(ml.ECONFLICT, "job %d is still %s", id, old.State)
+	}
+	m, err := r.DB.FindModelByID(ctx, old.ModelID)
+	if err != nil {
+		return nil, false, err
+	}
+	return r.Enqueue(ctx, m, actor, JobRequest{Strategy: old.Strategy, Priority: old.Priority,
+		Reason: fmt.Sprintf("retry of job %d by %s (%s)", id, actor, old.Reason)})
+}
+
+// ReapArgs looks for running jobs whose worker died.
+type ReapArgs struct{}
+
+// Kind implements river.JobArgs.
+func (ReapArgs) Kind() string { return "reap_jobs" }
+
+type reapWorker struct {
+	river.WorkerDefaults[ReapArgs]
+	r *Runner
+}
+
+func (w *reapWorker) Timeout(*river.Job[ReapArgs]) time.Duration { return time.Minute }
+
+func (w *reapWorker) Work(ctx context.Context, _ *river.Job[ReapArgs]) error {
+	_, err := w.r.Reap(ctx)
+	return err
+}
+
+// Reap queues again every running job whose heartbeat stopped (its
+// worker process died: a crash, a kill, a power cut): a job is never
+// silently dropped. Its half-done attempt wrote nothing, since a version
+// and its job's success are stored in one transaction.
+func (r *Runner) Reap(ctx context.Context) (int, error) {
+	ids, err := r.DB.StaleJobs(ctx, r.Now().Add(-r.cfg.LostAfter))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		if r.isRunningHere(id) {
+			continue // alive here, only slow to write
+		}
+		requeued, err := r.DB.RequeueLostJob(ctx, id, fmt.Sprintf("worker lost: no heartbeat for %s", r.cfg.LostAfter))
+		if err != nil {
+			return n, err
+		}
+		r.Log.Warn("lost training job", "job", id, "requeued", requeued)
+		n++
+	}
+	return n, nil
+}
+
+// notifyJobFailed tells people a job failed (the log for now; webhooks
+// come with the gate, see DESIGN).
+func (r *Runner) notifyJobFailed(_ context.Context, m *ml.Model, id int64, msg string) {
+	r.Log.Warn("training job failed", "model", m.Name, "job", id, "err", msg)
+}
