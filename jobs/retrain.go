@@ -65,7 +65,9 @@ type retrainWorker struct {
 	r *Runner
 }
 
-func (w *retrainWorker) Timeout(*river.Job[RetrainArgs]) time.Duration { return ml.MaxTrainerTimeout + time.Hour }
+func (w *retrainWorker) Timeout(*river.Job[RetrainArgs]) time.Duration {
+	return ml.MaxTrainerTimeout + time.Hour
+}
 
 // Work runs one attempt of a training job in a child process, records its
 // progress, cost and outcome, and stores the version it made.
@@ -274,4 +276,3 @@ func cpuSeconds() float64 {
 	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 	return tv(ru.Utime) + tv(ru.Stime)
 }
-

@@ -150,13 +150,19 @@ func New(ctx context.Context, db *store.DB, log *slog.Logger, cfg Config) (*Runn
 						rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
 				}, &river.PeriodicJobOpts{RunOnStart: true, ID: "monitor_windows"}),
 			river.NewPeriodicJob(river.PeriodicInterval(cfg.TriggerEvery),
-				func() (river.JobArgs, *river.InsertOpts) { return TriggerArgs{}, &river.InsertOpts{UniqueOpts: whileQueued()} },
+				func() (river.JobArgs, *river.InsertOpts) {
+					return TriggerArgs{}, &river.InsertOpts{UniqueOpts: whileQueued()}
+				},
 				&river.PeriodicJobOpts{RunOnStart: true, ID: "evaluate_triggers"}),
 			river.NewPeriodicJob(river.PeriodicInterval(cfg.LostAfter/2),
-				func() (river.JobArgs, *river.InsertOpts) { return ReapArgs{}, &river.InsertOpts{UniqueOpts: whileQueued()} },
+				func() (river.JobArgs, *river.InsertOpts) {
+					return ReapArgs{}, &river.InsertOpts{UniqueOpts: whileQueued()}
+				},
 				&river.PeriodicJobOpts{RunOnStart: true, ID: "reap_jobs"}),
 			river.NewPeriodicJob(river.PeriodicInterval(cfg.TriggerEvery),
-				func() (river.JobArgs, *river.InsertOpts) { return OnlineArgs{}, &river.InsertOpts{UniqueOpts: whileQueued()} },
+				func() (river.JobArgs, *river.InsertOpts) {
+					return OnlineArgs{}, &river.InsertOpts{UniqueOpts: whileQueued()}
+				},
 				&river.PeriodicJobOpts{RunOnStart: true, ID: "online_updates"}),
 		}
 		if cfg.Demo {
