@@ -62,7 +62,19 @@ func Elec2Model() *ml.Model {
 		Metric: ml.MetricAUC,
 		// Weekly windows: the stream runs at a week a minute, so a window
 		// closes every minute with 336 rows in it.
-		Config: ml.ModelConfig{Demo: true, Monitor: ml.MonitorConfig{Window: ml.WindowWeek}},
+		// The policy retrains on drift or decay of a window, or after 8
+		// weeks of new labels, at most every 2 minutes (two data weeks),
+		// within a CPU budget, on the newest 4,704 rows (14 weeks).
+		Config: ml.ModelConfig{Demo: true, Monitor: ml.MonitorConfig{Window: ml.WindowWeek},
+			Policy: ml.PolicyConfig{
+				Drift:     &ml.DriftTrigger{Share: 0.5},
+				Decay:     &ml.DecayTrigger{},
+				Volume:    &ml.VolumeTrigger{Labels: 8 * 336},
+				Cooldown:  "2m",
+				DailyCPU:  900,
+				WeeklyCPU: 3600,
+				Window:    ml.DataWindow{Kind: ml.WindowSlidingRows, Rows: 4704},
+			}},
 	}
 }
 

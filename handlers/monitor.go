@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -147,7 +148,36 @@ func (s *Server) handleDecay(w http.ResponseWriter, r *http.Request) error {
 	if h.Reference != nil {
 		baseline = h.Reference.Baseline
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"model": h.Model, "window": h.Window, "baseline": baseline, "windows": toAPIPerf(h)})
+	m, err := s.DB.FindModelByName(r.Context(), h.Model)
+	if err != nil {
+		return err
+	}
+	evs, err := s.DB.FindTriggers(r.Context(), m.ID, 200)
+	if err != nil {
+		return err
+	}
+	// Trigger events, placed at the observation time they saw up to.
+	type mark struct {
+		At       int64    `json:"at"` // unix ms, observation time
+		Outcome  string   `json:"outcome"`
+		Triggers []string `json:"triggers"`
+		Text     string   `json:"text"`
+		JobID    int64    `json:"job_id,omitempty"`
+	}
+	marks := []mark{}
+	for _, e := range evs {
+		if e.DataAt == nil {
+			continue
+		}
+		text := strings.Join(e.Triggers, " + ")
+		if e.Suppressed != "" {
+			text += " — suppressed: " + e.Suppressed
+		} else if e.Strategy != "" {
+			text += " → " + web.Strategy(e.Strategy)
+		}
+		marks = append(marks, mark{At: e.DataAt.UnixMilli(), Outcome: e.Outcome, Triggers: e.Triggers, Text: text, JobID: e.JobID})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"model": h.Model, "window": h.Window, "baseline": baseline, "windows": toAPIPerf(h), "triggers": marks})
 	return nil
 }
 

@@ -100,6 +100,9 @@ func (s *Server) modelView(r *http.Request, withMonitor bool) (web.ModelView, er
 	if !withMonitor {
 		return mv, nil
 	}
+	if mv.Policy, err = s.policyPanel(r, m); err != nil {
+		return web.ModelView{}, err
+	}
 	h, err := s.monitor.Health(r.Context(), m, 52)
 	if err != nil {
 		return web.ModelView{}, err
@@ -119,26 +122,6 @@ func (s *Server) handleModelView(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	render(w, r, http.StatusOK, web.ModelPage(v))
-	return nil
-}
-
-func (s *Server) handleJobs(w http.ResponseWriter, r *http.Request) error {
-	v := web.JobsView{Nav: navFor(r, "jobs", "Jobs")}
-	if s.Jobs != nil {
-		js, err := s.Jobs.RecentJobs(r.Context(), 50)
-		if err != nil {
-			return err
-		}
-		for _, j := range js {
-			v.Jobs = append(v.Jobs, web.JobRow{ID: j.ID, Kind: j.Kind, State: j.State, Attempt: j.Attempt, Created: j.CreatedAt, Finished: j.FinishedAt, Output: outputText(j.Description), Error: j.Error})
-		}
-	}
-	varyHX(w)
-	if isFragment(r) {
-		render(w, r, http.StatusOK, web.JobsTableWrap(v))
-		return nil
-	}
-	render(w, r, http.StatusOK, web.JobsPage(v))
 	return nil
 }
 

@@ -85,7 +85,7 @@ func runChild() int {
 	}
 	dir := os.Getenv(childDirEnv)
 	fail := func(err error) int {
-		res := childResult{Error: err.Error(), Code: ml.ErrorCode(err)}
+		res := childResult{Error: childErrorText(err), Code: ml.ErrorCode(err)}
 		b, _ := json.Marshal(res)
 		os.WriteFile(filepath.Join(dir, "result.json"), b, 0o640)
 		fmt.Fprintln(os.Stderr, err)
@@ -121,7 +121,7 @@ func runChild() int {
 	t, err := Train(ctx, db, os.Getenv(childDataEnv), spec, progress)
 	if err != nil {
 		// What the run found (validation, data) is kept with the error.
-		res := childResult{Trained: t, Error: err.Error(), Code: ml.ErrorCode(err)}
+		res := childResult{Trained: t, Error: childErrorText(err), Code: ml.ErrorCode(err)}
 		b, _ := json.Marshal(res)
 		os.WriteFile(filepath.Join(dir, "result.json"), b, 0o640)
 		fmt.Fprintln(os.Stderr, err)
@@ -138,6 +138,16 @@ func runChild() int {
 		return fail(err)
 	}
 	return 0
+}
+
+// childErrorText is the error a job records, which the jobs page shows:
+// an *ml.Error's message ("data validation failed: ..."), not its
+// Error() ("freshet error: code=invalid message=...").
+func childErrorText(err error) string {
+	if ml.ErrorCode(err) != ml.EINTERNAL {
+		return ml.ErrorMessage(err)
+	}
+	return err.Error()
 }
 
 // ChildLimits are the resource limits of training processes.

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/freshet/freshet/ml"
 	"github.com/freshet/freshet/ml/train"
@@ -23,7 +22,7 @@ import (
 // RetrainArgs is a training job in the queue. Its record (why, cost,
 // data, log) is the train_jobs row with the same id.
 type RetrainArgs struct {
-	ModelID  int64        `json:"model_id" river:"unique"`
+	ModelID  int64        `json:"model_id"`
 	Strategy string       `json:"strategy,omitempty"`
 	Reason   string       `json:"reason,omitempty"`
 	By       string       `json:"by,omitempty"`
@@ -37,15 +36,13 @@ func (RetrainArgs) Kind() string { return "retrain" }
 // the limit on concurrent trainings.
 const QueueTraining = "training"
 
-// InsertOpts makes retrains unique per model while one is queued or
-// running (the store checks too, in the same transaction), and puts them
-// on the training queue.
+// InsertOpts puts retrains on the training queue. One job per model at a
+// time is the store's rule, checked in Enqueue's transaction against our
+// records: River's unique states would not do, since River marks a job
+// completed a moment after its record says succeeded (its completer
+// batches), and in that moment a new request was taken for the old job.
 func (RetrainArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueTraining, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{
-		ByArgs: true,
-		ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-			rivertype.JobStateRetryable, rivertype.JobStateScheduled},
-	}}
+	return river.InsertOpts{Queue: QueueTraining, MaxAttempts: 3}
 }
 
 // RetrainResult is what an in-process Retrain made.
@@ -83,6 +80,9 @@ func (w *retrainWorker) Work(ctx context.Context, job *river.Job[RetrainArgs]) e
 	if err != nil {
 		db.FinishJob(ctx, job.ID, store.JobOutcome{State: ml.JobFailed, Error: err.Error()}, nil, nil, nil, false)
 		return river.JobCancel(err)
+	}
+	if job.Args.Strategy == ml.StrategyOnline {
+		return w.publishOnline(ctx, job, m)
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

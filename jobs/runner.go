@@ -211,6 +211,9 @@ func whileQueued() river.UniqueOpts {
 		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}
 }
 
+// MaxTrainings is how many trainings may run at once.
+func (r *Runner) MaxTrainings() int { return r.cfg.MaxTrainings }
+
 // Start starts the workers (if any).
 func (r *Runner) Start(ctx context.Context) error {
 	if !r.cfg.Work {

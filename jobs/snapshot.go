@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"fmt"
 	"math"
@@ -12,6 +13,8 @@ import (
 	"github.com/parquet-go/parquet-go/compress/zstd"
 
 	"github.com/freshet/freshet/ml"
+	"github.com/freshet/freshet/ml/train"
+	"github.com/freshet/freshet/store"
 )
 
 // Snapshot is the rows a trainer sees, column-major: features (categorical
@@ -157,4 +160,28 @@ func snapshotOf(m *ml.Model, X [][]float64, y []float64, t []int64, idx []int) *
 		s.Y[i], s.Time[i] = y[k], t[k]
 	}
 	return s
+}
+
+// DataSnapshot reads back the rows of a data version: the labeled rows in
+// its id range, in time order. Match reports whether they hash to the
+// version's hash (they do not when labels changed since, or when the
+// window weighed its rows).
+func DataSnapshot(ctx context.Context, db *store.DB, m *ml.Model, dv ml.DataVersion) (snap *Snapshot, match bool, err error) {
+	fr, err := db.Scan(ctx, m, store.ScanFilter{AfterID: dv.FromID - 1, ToID: dv.ToID, LabeledOnly: true})
+	if err != nil {
+		return nil, false, err
+	}
+	d := train.Data{X: fr.X, Y: fr.Label, Time: fr.Time, IDs: fr.ID}.TimeOrdered()
+	idx := make([]int, 0, d.Len())
+	for i, id := range d.IDs {
+		if id >= dv.FromID && id <= dv.ToID {
+			idx = append(idx, i)
+		}
+	}
+	d = d.Rows(idx)
+	all := make([]int, d.Len())
+	for i := range all {
+		all[i] = i
+	}
+	return snapshotOf(m, d.X, d.Y, d.Time, all), dv.Hash != "" && d.Hash() == dv.Hash, nil
 }

@@ -202,6 +202,10 @@ func (r *Runner) Evaluate(ctx context.Context, m *ml.Model, manual *policy.Manua
 		g := s.Gap
 		ev.Gap = &g
 	}
+	if newCursor > 0 {
+		t := time.UnixMilli(newCursor).UTC()
+		ev.DataAt = &t
+	}
 	if err := db.RecordTrigger(ctx, ev); err != nil {
 		return nil, nil, err
 	}

@@ -88,4 +88,7 @@ type TriggerEvent struct {
 	// Recent is the champion's recent metric when decided.
 	Recent *float64 `json:"recent,omitempty"`
 	JobID  int64    `json:"job_id,omitempty"`
+	// DataAt is the observation time the decision saw up to (the end of
+	// the newest profiled window), for drawing it on monitoring charts.
+	DataAt *time.Time `json:"data_at,omitempty"`
 }

@@ -366,7 +366,7 @@ func (p PolicyConfig) Describe() string {
 		parts = append(parts, "on decay")
 	}
 	if p.Volume != nil {
-		parts = append(parts, fmt.Sprintf("every %d new labels", p.Volume.Labels))
+		parts = append(parts, "every "+thousands(p.Volume.Labels)+" new labels")
 	}
 	if p.CostAware != nil {
 		parts = append(parts, "when the gain is worth the cost")
@@ -383,6 +383,18 @@ func (p PolicyConfig) Describe() string {
 			s += ", "
 		}
 		s += x
+	}
+	return s
+}
+
+// thousands writes n with thousands separators: 12,345.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
 	}
 	return s
 }

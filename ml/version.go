@@ -25,6 +25,7 @@ const (
 const (
 	TrainerGBDT     = "builtin-gbdt"
 	TrainerExternal = "external"
+	TrainerOnline   = "online-ftrl"
 	FormatLightGBM  = "lightgbm-text"
 )
 

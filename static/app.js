@@ -119,6 +119,18 @@
       var est = ws.map(function (w) { return w.estimated_auc; });
       var bl = ws.map(function () { return base; });
       var alarm = ws.map(function (w) { return w.alarms && w.alarms.length ? (w.auc != null ? w.auc : (w.estimated_auc != null ? w.estimated_auc : base)) : null; });
+      // Retraining decisions, drawn on the window whose end they saw.
+      var evs = d.triggers || [];
+      var eventsAt = function (outcome) {
+        return ws.map(function (w) {
+          var hit = evs.filter(function (e) { return e.outcome === outcome && e.at > w.start && e.at <= w.end; });
+          return hit.length ? hit : null;
+        });
+      };
+      var fired = eventsAt("fired"), suppressed = eventsAt("suppressed");
+      var firedY = fired.map(function (h) { return h ? 0.985 : null; });
+      var suppY = suppressed.map(function (h) { return h ? 0.965 : null; });
+      var evText = function (hits) { return function (u, v, si, i) { return i != null && hits[i] ? hits[i].map(function (e) { return e.text; }).join("; ") : "-"; }; };
       var f3 = function (u, v) { return v == null ? "-" : v.toFixed(3); };
       redraw(el, {
         height: 260, scales: { x: { time: true }, y: { range: function (u, a, b) { return [Math.max(0, Math.min(a, 0.5)), 1]; } } },
@@ -131,8 +143,10 @@
           { label: "estimated (CBPE)", stroke: "#c77700", dash: [5, 4], width: 1.5, value: f3 },
           { label: "baseline", stroke: "#1a9e5f", dash: [8, 4], width: 1.5, value: f3 },
           { label: "detector alarm", stroke: "#d3343b", fill: "#d3343b", width: 0, paths: function () { return null; }, points: { show: true, size: 10, fill: "#d3343b" },
-            value: function (u, v, si, i) { return i != null && ws[i] && ws[i].alarms && ws[i].alarms.length ? ws[i].alarms.join(", ") : "-"; } }]
-      }, [xs, auc, hi, lo, est, bl, alarm]);
+            value: function (u, v, si, i) { return i != null && ws[i] && ws[i].alarms && ws[i].alarms.length ? ws[i].alarms.join(", ") : "-"; } },
+          { label: "retrain fired", stroke: "#1a9e5f", width: 0, paths: function () { return null; }, points: { show: true, size: 11, fill: "#1a9e5f", stroke: "#fff", width: 2 }, value: evText(fired) },
+          { label: "suppressed", stroke: "#c77700", width: 0, paths: function () { return null; }, points: { show: true, size: 9, fill: "#fff", stroke: "#c77700", width: 2 }, value: evText(suppressed) }]
+      }, [xs, auc, hi, lo, est, bl, alarm, firedY, suppY]);
     });
   }
 

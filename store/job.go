@@ -421,14 +421,17 @@ type PolicyState struct {
 	OnlineCursor  int64 // newest observation id the online learner took
 	OnlineSince   int   // labels since the last online snapshot
 	OnlineState   []byte
+	OnlineCPU     float64 // CPU-seconds spent learning since the last snapshot
+	// OnlineSnapshot is a snapshot waiting to become a version (JSON).
+	OnlineSnapshot []byte
 }
 
 // FindPolicyState reads a model's policy bookkeeping (zero when new).
 func (db *DB) FindPolicyState(ctx context.Context, modelID int64) (PolicyState, error) {
 	var ps PolicyState
 	var last int64
-	err := db.Read.QueryRowContext(ctx, `SELECT window_cursor, last_scheduled, online_cursor, online_since, online_state FROM policy_state WHERE model_id = ?`, modelID).
-		Scan(&ps.WindowCursor, &last, &ps.OnlineCursor, &ps.OnlineSince, &ps.OnlineState)
+	err := db.Read.QueryRowContext(ctx, `SELECT window_cursor, last_scheduled, online_cursor, online_since, online_state, online_cpu, online_snapshot FROM policy_state WHERE model_id = ?`, modelID).
+		Scan(&ps.WindowCursor, &last, &ps.OnlineCursor, &ps.OnlineSince, &ps.OnlineState, &ps.OnlineCPU, &ps.OnlineSnapshot)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ps, nil
 	}
@@ -438,33 +441,48 @@ func (db *DB) FindPolicyState(ctx context.Context, modelID int64) (PolicyState, 
 	return ps, err
 }
 
-// SavePolicyState writes a model's policy bookkeeping.
+// SaveOnlineState writes only the online learner's part of a model's
+// policy bookkeeping (the trigger evaluator owns the rest).
+func (db *DB) SaveOnlineState(ctx context.Context, modelID int64, ps PolicyState) error {
+	_, err := db.Write.ExecContext(ctx, `INSERT INTO policy_state (model_id, online_cursor, online_since, online_state, online_cpu, online_snapshot) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (model_id) DO UPDATE SET online_cursor = excluded.online_cursor, online_since = excluded.online_since,
+		online_state = excluded.online_state, online_cpu = excluded.online_cpu, online_snapshot = excluded.online_snapshot`,
+		modelID, ps.OnlineCursor, ps.OnlineSince, ps.OnlineState, ps.OnlineCPU, nullBytes(ps.OnlineSnapshot))
+	if err != nil {
+		return fmt.Errorf("store: save online state: %w", err)
+	}
+	return nil
+}
+
+// SavePolicyState writes a model's trigger bookkeeping (window cursor,
+// last schedule); SaveOnlineState writes the learner's.
 func (db *DB) SavePolicyState(ctx context.Context, modelID int64, ps PolicyState) error {
 	var last int64
 	if !ps.LastScheduled.IsZero() {
 		last = ps.LastScheduled.UnixMilli()
 	}
-	_, err := db.Write.ExecContext(ctx, `INSERT INTO policy_state (model_id, window_cursor, last_scheduled, online_cursor, online_since, online_state) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (model_id) DO UPDATE SET window_cursor = excluded.window_cursor, last_scheduled = excluded.last_scheduled,
-		online_cursor = excluded.online_cursor, online_since = excluded.online_since, online_state = excluded.online_state`,
-		modelID, ps.WindowCursor, last, ps.OnlineCursor, ps.OnlineSince, ps.OnlineState)
+	_, err := db.Write.ExecContext(ctx, `INSERT INTO policy_state (model_id, window_cursor, last_scheduled) VALUES (?, ?, ?)
+		ON CONFLICT (model_id) DO UPDATE SET window_cursor = excluded.window_cursor, last_scheduled = excluded.last_scheduled`,
+		modelID, ps.WindowCursor, last)
 	if err != nil {
 		return fmt.Errorf("store: save policy state: %w", err)
 	}
 	return nil
 }
 
-const triggerCols = `id, model_id, at, last_at, repeats, outcome, triggers, reasons, suppressed, strategy, strategy_why, cost, gain, gap, recent, COALESCE(job_id, 0)`
+const triggerCols = `id, model_id, at, last_at, repeats, outcome, triggers, reasons, suppressed, strategy, strategy_why, cost, gain, gap, recent, COALESCE(job_id, 0), data_at`
 
 func scanTrigger(r rowScanner) (*ml.TriggerEvent, error) {
 	var e ml.TriggerEvent
 	var at, last int64
 	var triggers, reasons, cost, gain string
 	var gap, recent sql.NullFloat64
+	var dataAt sql.NullInt64
 	if err := r.Scan(&e.ID, &e.ModelID, &at, &last, &e.Repeats, &e.Outcome, &triggers, &reasons, &e.Suppressed, &e.Strategy, &e.StrategyWhy,
-		&cost, &gain, &gap, &recent, &e.JobID); err != nil {
+		&cost, &gain, &gap, &recent, &e.JobID, &dataAt); err != nil {
 		return nil, err
 	}
+	e.DataAt = msTime(dataAt)
 	e.At, e.LastAt = time.UnixMilli(at).UTC(), time.UnixMilli(last).UTC()
 	e.Triggers = strings.Split(triggers, ",")
 	if err := json.Unmarshal([]byte(reasons), &e.Reasons); err != nil {
@@ -515,9 +533,9 @@ func (db *DB) RecordTrigger(ctx context.Context, e *ml.TriggerEvent) error {
 	if gain == "" {
 		gain = "null"
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO trigger_events (model_id, at, last_at, repeats, outcome, triggers, reasons, suppressed, strategy, strategy_why, cost, gain, gap, recent)
-		VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ModelID, now, now, e.Outcome, triggers, string(reasons), e.Suppressed, e.Strategy, e.StrategyWhy,
-		cost, gain, nullFloat(e.Gap), nullFloat(e.Recent))
+	res, err := tx.ExecContext(ctx, `INSERT INTO trigger_events (model_id, at, last_at, repeats, outcome, triggers, reasons, suppressed, strategy, strategy_why, cost, gain, gap, recent, data_at)
+		VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ModelID, now, now, e.Outcome, triggers, string(reasons), e.Suppressed, e.Strategy, e.StrategyWhy,
+		cost, gain, nullFloat(e.Gap), nullFloat(e.Recent), nullTime(e.DataAt))
 	if err != nil {
 		return fmt.Errorf("store: record trigger: %w", err)
 	}
@@ -590,4 +608,25 @@ func (db *DB) FindGainHistory(ctx context.Context, modelID int64, n int) ([]Gain
 		out = append(out, g)
 	}
 	return out, rows.Err()
+}
+
+func nullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}
+
+// TakeOnlineSnapshot clears the model's waiting snapshot if it is still
+// the one given (a newer one is kept).
+func (db *DB) TakeOnlineSnapshot(ctx context.Context, modelID int64, snap []byte) error {
+	_, err := db.Write.ExecContext(ctx, `UPDATE policy_state SET online_snapshot = NULL WHERE model_id = ? AND online_snapshot = ?`, modelID, string(snap))
+	return err
+}
+
+func nullTime(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
 }

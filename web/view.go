@@ -4,6 +4,7 @@
 package web
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -82,6 +83,7 @@ type ModelView struct {
 	Origin     string // for the API example, e.g. http://127.0.0.1:8080
 	Versions   []*ml.Version
 	Monitor    MonitorView
+	Policy     PolicyPanel
 }
 
 // Champion is the serving version, or nil.
@@ -116,10 +118,60 @@ type UploadColumn struct {
 	Summary  string // "0 .. 1", "7 values: 1, 2, 3 ..."
 }
 
-// JobsView is the jobs page.
+// JobsView is the jobs page: training jobs, then background jobs.
 type JobsView struct {
 	Nav
-	Jobs []JobRow
+	Now          time.Time
+	Training     []TrainJobRow
+	Jobs         []JobRow
+	MaxTrainings int
+}
+
+// Active counts queued and running training jobs.
+func (v JobsView) Active() (queued, running int) {
+	for _, r := range v.Training {
+		switch r.Job.State {
+		case ml.JobQueued:
+			queued++
+		case ml.JobRunning:
+			running++
+		}
+	}
+	return
+}
+
+// TrainJobRow is a training job on a page.
+type TrainJobRow struct {
+	Job     *ml.Job
+	Elapsed time.Duration
+}
+
+// JobView is one training job's page.
+type JobView struct {
+	Nav
+	Row     TrainJobRow
+	Trigger *ml.TriggerEvent
+	Version *ml.Version
+}
+
+// PolicyPanel is the model page's retraining card.
+type PolicyPanel struct {
+	Describe  string
+	Policy    ml.PolicyConfig // with defaults
+	UsedDay   float64
+	UsedWeek  float64
+	NextRun   *time.Time
+	Cooldown  *time.Time // until when, if cooling down
+	ActiveJob *ml.Job
+	Events    []*ml.TriggerEvent
+}
+
+// PolicyView is the policy settings page of a model.
+type PolicyView struct {
+	Nav
+	Model *ml.Model
+	P     ml.PolicyConfig
+	Flash *Flash
 }
 
 // JobRow is one job.
@@ -317,4 +369,133 @@ type DistView struct {
 	Window   string
 	Labels   []string
 	Ref, Cur []float64
+}
+
+// Secs formats CPU- or wall-seconds: "0.42 s", "12.3 s", "4 min 10 s".
+func Secs(x float64) string {
+	switch {
+	case math.IsNaN(x) || x < 0:
+		return "–"
+	case x < 10:
+		return fmt.Sprintf("%.2f s", x)
+	case x < 120:
+		return fmt.Sprintf("%.1f s", x)
+	}
+	d := time.Duration(x * float64(time.Second)).Round(time.Second)
+	return fmt.Sprintf("%d min %d s", int(d.Minutes()), int(d.Seconds())%60)
+}
+
+// Bytes formats a byte count: "84 MiB".
+func Bytes(n int64) string {
+	switch {
+	case n <= 0:
+		return "–"
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d KiB", n>>10)
+}
+
+// Share is x/limit as a percentage width for a bar (0..100).
+func Share(x, limit float64) string {
+	if limit <= 0 {
+		return "0"
+	}
+	return strconv.FormatFloat(math.Min(100, 100*x/limit), 'f', 1, 64)
+}
+
+// ProgressPct is a job's progress as a bar width.
+func ProgressPct(j *ml.Job) string {
+	p := j.Progress
+	if j.State == ml.JobSucceeded {
+		p = 1
+	}
+	return strconv.FormatFloat(100*math.Max(0, math.Min(1, p)), 'f', 0, 64)
+}
+
+// JobPill is a job state's pill class.
+func JobPill(state string) string {
+	switch state {
+	case ml.JobSucceeded:
+		return "pill ok"
+	case ml.JobFailed:
+		return "pill bad"
+	case ml.JobRunning:
+		return "pill info"
+	case ml.JobCancelled:
+		return "pill warn"
+	}
+	return "pill"
+}
+
+// Strategy names an update strategy for people.
+func Strategy(s string) string {
+	switch s {
+	case ml.StrategyWarmStart:
+		return "warm start"
+	case ml.StrategyFull:
+		return "full retrain"
+	case ml.StrategyOnline:
+		return "online snapshot"
+	}
+	return s
+}
+
+// Dur formats a duration for people: "3.2 s", "4 min".
+func Dur(d time.Duration) string {
+	if d <= 0 {
+		return "–"
+	}
+	return Secs(d.Seconds())
+}
+
+// CostText reads a trigger event's cost estimate JSON.
+func CostText(raw []byte) string {
+	var c struct {
+		CPUSeconds float64
+		Basis      string
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &c) != nil || (c.CPUSeconds == 0 && c.Basis == "") {
+		return ""
+	}
+	return fmt.Sprintf("predicted %s CPU (%s)", Secs(c.CPUSeconds), c.Basis)
+}
+
+// GainText reads a trigger event's gain estimate JSON.
+func GainText(raw []byte) string {
+	var g *struct {
+		Points float64
+		Value  float64
+		Basis  string
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &g) != nil || g == nil {
+		return ""
+	}
+	return fmt.Sprintf("expected gain %.2f points, worth %s CPU (%s)", g.Points, Secs(g.Value), g.Basis)
+}
+
+// OptFloat renders an optional number for a form field ("" when zero).
+func OptFloat(x float64) string {
+	if x == 0 {
+		return ""
+	}
+	return strconv.FormatFloat(x, 'g', -1, 64)
+}
+
+// OptInt renders an optional integer for a form field ("" when zero).
+func OptInt(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+// CPUs formats CPU-seconds for budgets: "1,830 CPU-s", "4.2 CPU-s".
+func CPUs(x float64) string {
+	if x >= 100 {
+		return Int(int64(math.Round(x))) + " CPU-s"
+	}
+	return strconv.FormatFloat(x, 'f', 1, 64) + " CPU-s"
 }

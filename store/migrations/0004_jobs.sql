@@ -48,7 +48,8 @@ CREATE TABLE trigger_events (
     gain         TEXT    NOT NULL DEFAULT 'null',
     gap          REAL,                            -- champion's baseline minus recent metric when decided
     recent       REAL,                            -- champion's recent metric when decided (for the gain model)
-    job_id       INTEGER
+    job_id       INTEGER,
+    data_at      INTEGER                          -- observation time (end of the newest profiled window) when decided
 );
 CREATE INDEX trigger_events_model ON trigger_events (model_id, at);
 
@@ -60,7 +61,9 @@ CREATE TABLE policy_state (
     last_scheduled INTEGER NOT NULL DEFAULT 0,
     online_cursor  INTEGER NOT NULL DEFAULT 0,
     online_since   INTEGER NOT NULL DEFAULT 0,
-    online_state   BLOB
+    online_state   BLOB,
+    online_cpu     REAL    NOT NULL DEFAULT 0,    -- CPU-seconds spent learning since the last snapshot
+    online_snapshot TEXT                          -- a snapshot waiting to become a version (JSON)
 );
 
 -- The whole data version (window, holdout, hash) as JSON.

@@ -1,0 +1,436 @@
+package jobs
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/freshet/freshet/demo"
+	"github.com/freshet/freshet/ml"
+	"github.com/freshet/freshet/store"
+)
+
+// newDB opens a fresh, migrated database file in t.TempDir().
+func newDB(t testing.TB) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "freshet.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// elecModel creates a model named name with Elec2's schema, the given
+// config, and Elec2's first n rows, labeled.
+func elecModel(t testing.TB, db *store.DB, name string, n int, cfg ml.ModelConfig) *ml.Model {
+	t.Helper()
+	m := demo.Elec2Model()
+	m.Name, m.Config = name, cfg
+	if err := db.CreateModel(context.Background(), ml.SystemActor, m); err != nil {
+		t.Fatal(err)
+	}
+	addRows(t, db, m, 0, n)
+	m, err := db.FindModelByID(context.Background(), m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// addRows ingests Elec2's rows [lo, hi) into m, labeled.
+func addRows(t testing.TB, db *store.DB, m *ml.Model, lo, hi int) {
+	t.Helper()
+	tab, err := demo.Elec2()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := tab.Batch(lo, hi, 0, 0)
+	b.Label = tab.Label[lo:hi]
+	if _, err := db.InsertBatch(context.Background(), ml.SystemActor, m, b, store.SourceIngest); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startRunner starts a Runner that works on db; it is stopped when the
+// test ends.
+func startRunner(t testing.TB, db *store.DB, cfg Config) *Runner {
+	t.Helper()
+	r := newRunner(t, db, cfg)
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// newRunner builds a Runner without starting it; with cfg.Work it is
+// stopped when the test ends.
+func newRunner(t testing.TB, db *store.DB, cfg Config) *Runner {
+	t.Helper()
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	r, err := New(context.Background(), db, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		r.Stop(ctx)
+	})
+	return r
+}
+
+// waitJob polls job id until ok holds or timeout passes, and returns the
+// job as last read.
+func waitJob(t testing.TB, db *store.DB, id int64, timeout time.Duration, what string, ok func(*ml.Job) bool) *ml.Job {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		j, err := db.FindJob(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok(j) {
+			return j
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %d: not %s after %v: state %s, phase %s, error %q\nlog:\n%s", id, what, timeout, j.State, j.Phase, j.Error, j.Log)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func isState(s string) func(*ml.Job) bool { return func(j *ml.Job) bool { return j.State == s } }
+
+func isDone(j *ml.Job) bool { return j.Done() }
+
+// isTraining is a running job whose training process has started
+// boosting.
+func isTraining(j *ml.Job) bool {
+	return j.State == ml.JobRunning && strings.Contains(j.Log, "round 1/")
+}
+
+// trainingChildren lists the live training processes of job id, by the
+// spec in their environment.
+func trainingChildren(t testing.TB, id int64) []int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf(`"job_id":%d}`, id)
+	var pids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err != nil {
+			continue // gone, or not ours
+		}
+		var child, match bool
+		for _, kv := range bytes.Split(env, []byte{0}) {
+			child = child || string(kv) == childEnv+"=1"
+			match = match || (bytes.HasPrefix(kv, []byte(childSpecEnv+"=")) && bytes.Contains(kv, []byte(want)))
+		}
+		if child && match {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// waitNoChildren waits until job id has no training process left.
+func waitNoChildren(t testing.TB, id int64, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		pids := trainingChildren(t, id)
+		if len(pids) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %d: training processes %v still alive after %v", id, pids, timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// jobVersions lists the versions of m made by job id.
+func jobVersions(t testing.TB, db *store.DB, m *ml.Model, id int64) []*ml.Version {
+	t.Helper()
+	vs, err := db.FindVersions(context.Background(), m.ID, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*ml.Version
+	for _, v := range vs {
+		if v.JobID == id {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// A retrain through the queue: queued, then running in a training
+// process, then succeeded with its cost, data, validation, log and
+// version recorded. A second request while it waits is the same job.
+func TestQueueRetrainSucceeds(t *testing.T) {
+	ctx := context.Background()
+	db := newDB(t)
+	m := elecModel(t, db, "queue", 4000, ml.ModelConfig{Trainer: ml.TrainerConfig{Train: ml.TrainConfig{Rounds: 60, EarlyStopping: -1}}})
+	r := newRunner(t, db, Config{Work: true, MaxTrainings: 1})
+	actor := ml.Actor{Kind: "user", Name: "ana"}
+
+	j, dup, err := r.Enqueue(ctx, m, actor, JobRequest{Reason: "first model"})
+	if err != nil || dup || j.State != ml.JobQueued {
+		t.Fatalf("enqueue: %+v dup %v: %v", j, dup, err)
+	}
+	// Not started yet, so surely still queued: both ways of asking again
+	// give the same job.
+	j2, dup, err := r.Enqueue(ctx, m, actor, JobRequest{Reason: "again"})
+	if err != nil || !dup || j2.ID != j.ID {
+		t.Fatalf("second enqueue: %+v dup %v: %v", j2, dup, err)
+	}
+	ev, j3, err := r.RequestRetrain(ctx, m, actor, "once more", "")
+	if err != nil || j3 == nil || j3.ID != j.ID || ev == nil || ev.Outcome != ml.OutcomeSuppressed || ev.Suppressed != fmt.Sprintf("a retrain is already queued (job %d)", j.ID) {
+		t.Fatalf("request while queued: event %+v job %+v: %v", ev, j3, err)
+	}
+	if js, _ := db.FindJobs(ctx, store.JobFilter{ModelID: m.ID}); len(js) != 1 {
+		t.Fatalf("%d jobs, want 1", len(js))
+	}
+
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var states []string
+	done := waitJob(t, db, j.ID, 15*time.Second, "done", func(j *ml.Job) bool {
+		if len(states) == 0 || states[len(states)-1] != j.State {
+			states = append(states, j.State)
+		}
+		return j.Done()
+	})
+	if got := strings.Join(states, " → "); got != "queued → running → succeeded" {
+		t.Fatalf("states %s; error %q\n%s", got, done.Error, done.Log)
+	}
+	if done.Attempt != 1 || done.CPUSeconds <= 0 || done.WallSeconds <= 0 || done.PeakRSS <= 0 || done.Rows <= 0 || done.Rounds != 60 {
+		t.Errorf("cost: attempt %d, %.3f CPU-s, %.3f s, %d bytes, %d rows, %d rounds", done.Attempt, done.CPUSeconds, done.WallSeconds, done.PeakRSS, done.Rows, done.Rounds)
+	}
+	d := done.Data
+	if d.Hash == "" || d.FromID <= 0 || d.ToID <= d.FromID || d.Rows != int64(done.Rows) || d.HoldoutRows <= 0 || d.HoldoutFromID != d.ToID+1 ||
+		d.HoldoutToID < d.HoldoutFromID || d.Rows+d.HoldoutRows != 4000 || d.LabeledTotal != 4000 || !strings.HasPrefix(d.Window, "expanding window: all 4,000 rows") {
+		t.Errorf("data version %+v", d)
+	}
+	if len(done.Validation) < 4 {
+		t.Errorf("validation: %+v", done.Validation)
+	}
+	for _, c := range done.Validation {
+		if !c.Pass || c.Message == "" {
+			t.Errorf("check %+v", c)
+		}
+	}
+	for _, want := range []string{"attempt 1 started", "4,000 labeled rows loaded", "round 1/60", "round 60/60", "checks passed", "holdout: auc", "done: "} {
+		if !strings.Contains(done.Log, want) {
+			t.Errorf("log lacks %q:\n%s", want, done.Log)
+		}
+	}
+	vs := jobVersions(t, db, m, j.ID)
+	if len(vs) != 1 || done.VersionID != vs[0].ID {
+		t.Fatalf("versions of job %d: %+v (job's %d)", j.ID, vs, done.VersionID)
+	}
+	v := vs[0]
+	if v.Status != ml.StatusChampion || v.UpdateKind != ml.UpdateFull || v.Data != d || !(v.Metrics[ml.MetricAUC] > 0.6) || v.Metrics[ml.MetricLogLoss] <= 0 {
+		t.Errorf("version %+v", v)
+	}
+	if len(trainingChildren(t, j.ID)) != 0 {
+		t.Error("a training process outlived its job")
+	}
+	// Finished: a new request makes a new job.
+	j4, dup, err := r.Enqueue(ctx, m, actor, JobRequest{Reason: "after"})
+	if err != nil || dup || j4.ID == j.ID {
+		t.Fatalf("enqueue after: %+v dup %v: %v", j4, dup, err)
+	}
+	if _, err := r.Cancel(ctx, actor, j4.ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// longTraining is a trainer config that boosts for many seconds.
+var longTraining = ml.TrainerConfig{Train: ml.TrainConfig{Rounds: 5000, EarlyStopping: -1}}
+
+// Cancelling a running job kills its training process at once and
+// records the job cancelled, without a version; cancelling a queued job
+// takes it out of the queue before it starts.
+func TestQueueCancel(t *testing.T) {
+	ctx := context.Background()
+	db := newDB(t)
+	long := elecModel(t, db, "long", 16000, ml.ModelConfig{Trainer: longTraining})
+	other := elecModel(t, db, "other", 1000, ml.ModelConfig{})
+	r := startRunner(t, db, Config{Work: true, MaxTrainings: 1})
+	actor := ml.Actor{Kind: "user", Name: "ana"}
+
+	j, _, err := r.Enqueue(ctx, long, actor, JobRequest{Reason: "long"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitJob(t, db, j.ID, 10*time.Second, "training", isTraining)
+	pids := trainingChildren(t, j.ID)
+	if len(pids) != 1 {
+		t.Fatalf("training processes of job %d: %v, want one", j.ID, pids)
+	}
+
+	// One training at a time: the other model's job waits, and is
+	// cancelled before it starts.
+	q, _, err := r.Enqueue(ctx, other, actor, JobRequest{Reason: "waits"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := r.Cancel(ctx, actor, q.ID); err != nil || c.State != ml.JobCancelled || !strings.Contains(c.Error, "before it started") {
+		t.Fatalf("cancel queued: %+v: %v", c, err)
+	}
+
+	start := time.Now()
+	c, err := r.Cancel(ctx, actor, j.ID)
+	if err != nil || !c.CancelRequested {
+		t.Fatalf("cancel running: %+v: %v", c, err)
+	}
+	done := waitJob(t, db, j.ID, 5*time.Second, "cancelled", isDone)
+	took := time.Since(start)
+	if done.State != ml.JobCancelled || took > 2*time.Second {
+		t.Fatalf("job %s %v after the cancel (error %q)", done.State, took, done.Error)
+	}
+	t.Logf("cancelled in %v", took)
+	if !strings.Contains(done.Log, "cancel requested by user:ana") || !strings.Contains(done.Log, "the training process was stopped") || done.VersionID != 0 {
+		t.Errorf("cancelled job: version %d, log\n%s", done.VersionID, done.Log)
+	}
+	for _, pid := range pids {
+		if _, err := os.Stat(filepath.Join("/proc", strconv.Itoa(pid))); err == nil {
+			// A zombie would do too, but the worker reaps its child.
+			t.Errorf("training process %d still exists", pid)
+		}
+	}
+	if len(trainingChildren(t, j.ID)) != 0 {
+		t.Error("a training process survived the cancel")
+	}
+	if vs, _ := db.FindVersions(ctx, long.ID, 10); len(vs) != 0 {
+		t.Errorf("a cancelled job made versions: %+v", vs)
+	}
+
+	// The queued job never starts, though the training slot is free now.
+	rj, err := r.Client.JobGet(ctx, q.ID)
+	if err != nil || rj.State != "cancelled" {
+		t.Fatalf("queue's job %d: %+v: %v", q.ID, rj, err)
+	}
+	// A later job of the same model runs through the free slot; by then
+	// the cancelled one would have been fetched, were it still queued.
+	later, dup, err := r.Enqueue(ctx, other, actor, JobRequest{Reason: "later"})
+	if err != nil || dup {
+		t.Fatalf("enqueue after the cancel: dup %v: %v", dup, err)
+	}
+	waitJob(t, db, later.ID, 10*time.Second, "succeeded", isState(ml.JobSucceeded))
+	if qj, _ := db.FindJob(ctx, q.ID); qj.State != ml.JobCancelled || qj.Attempt != 0 || qj.StartedAt != nil {
+		t.Errorf("queued job after the cancel: state %s attempt %d started %v", qj.State, qj.Attempt, qj.StartedAt)
+	}
+	// A finished job cannot be cancelled again.
+	if _, err := r.Cancel(ctx, actor, j.ID); ml.ErrorCode(err) != ml.ECONFLICT {
+		t.Errorf("second cancel: %v", err)
+	}
+}
+
+// A window that fails data validation fails its job on the first attempt
+// (retrying cannot fix data), with the failing check and a message that
+// names the problem, and makes no version.
+func TestQueueValidationFails(t *testing.T) {
+	ctx := context.Background()
+	db := newDB(t)
+	tab, err := demo.Elec2()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One class only: every label 0.
+	oneClass := demo.Elec2Model()
+	oneClass.Name, oneClass.Config = "one-class", ml.ModelConfig{}
+	if err := db.CreateModel(ctx, ml.SystemActor, oneClass); err != nil {
+		t.Fatal(err)
+	}
+	b := tab.Batch(0, 400, 0, 0)
+	b.Label = make([]float64, 400)
+	if _, err := db.InsertBatch(ctx, ml.SystemActor, oneClass, b, store.SourceIngest); err != nil {
+		t.Fatal(err)
+	}
+	// A feature never present: nswprice is missing in every row.
+	missing := demo.Elec2Model()
+	missing.Name, missing.Config = "no-price", ml.ModelConfig{}
+	if err := db.CreateModel(ctx, ml.SystemActor, missing); err != nil {
+		t.Fatal(err)
+	}
+	b = tab.Batch(0, 400, 0, 0)
+	b.Label = tab.Label[:400]
+	b.Num[2] = make([]float64, 400)
+	for i := range b.Num[2] {
+		b.Num[2][i] = math.NaN()
+	}
+	if _, err := db.InsertBatch(ctx, ml.SystemActor, missing, b, store.SourceIngest); err != nil {
+		t.Fatal(err)
+	}
+
+	r := startRunner(t, db, Config{Work: true, MaxTrainings: 2})
+	for _, tc := range []struct {
+		m              *ml.Model
+		check, feature string
+		msg            string
+	}{
+		{oneClass, "label_balance", "", "all 360 valid labels are class 0"},
+		{missing, "missing", "nswprice", "feature nswprice is 100% missing"},
+	} {
+		t.Run(tc.m.Name, func(t *testing.T) {
+			m, _ := db.FindModelByID(ctx, tc.m.ID)
+			j, _, err := r.Enqueue(ctx, m, ml.SystemActor, JobRequest{Reason: "bad data"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := waitJob(t, db, j.ID, 15*time.Second, "done", isDone)
+			if done.State != ml.JobFailed || done.Attempt != 1 {
+				t.Fatalf("job %s on attempt %d: %s", done.State, done.Attempt, done.Error)
+			}
+			if !strings.HasPrefix(done.Error, "data validation failed: ") || !strings.Contains(done.Error, tc.msg) {
+				t.Errorf("error %q, want it to say %q", done.Error, tc.msg)
+			}
+			var failed []ml.Check
+			for _, c := range done.Validation {
+				if !c.Pass {
+					failed = append(failed, c)
+				}
+			}
+			if len(failed) != 1 || failed[0].Name != tc.check || failed[0].Feature != tc.feature || !strings.Contains(failed[0].Message, tc.msg) {
+				t.Errorf("failed checks %+v, want %s %s", failed, tc.check, tc.feature)
+			}
+			if len(done.Validation) < 4 || done.Data.Hash == "" {
+				t.Errorf("the record lost what the run found: %d checks, data %+v", len(done.Validation), done.Data)
+			}
+			if !strings.Contains(done.Log, "failed: data validation failed") || strings.Contains(done.Log, "round 1/") {
+				t.Errorf("log:\n%s", done.Log)
+			}
+			// River does not retry it either.
+			rj, err := r.Client.JobGet(ctx, j.ID)
+			if err != nil || rj.Attempt != 1 || (rj.State != "cancelled" && rj.State != "running") {
+				t.Errorf("queue's job: %+v: %v", rj, err)
+			}
+			if vs, _ := db.FindVersions(ctx, m.ID, 10); len(vs) != 0 {
+				t.Errorf("versions %+v", vs)
+			}
+		})
+	}
+}
