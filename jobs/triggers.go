@@ -181,7 +181,10 @@ func (r *Runner) Evaluate(ctx context.Context, m *ml.Model, manual *policy.Manua
 	dec := policy.Evaluate(pol, s)
 	if manual == nil {
 		ps.WindowCursor = newCursor
-		if contains(dec.Fired, ml.TriggerSchedule) {
+		// A schedule is consumed by the retrain it queues; held back
+		// (cooldown, budget, a job already queued) it stays due and fires
+		// once the suppression lifts (see ml/policy, "The caller's part").
+		if dec.Outcome == policy.OutcomeFired && contains(dec.Fired, ml.TriggerSchedule) {
 			ps.LastScheduled = now
 		}
 		if err := db.SavePolicyState(ctx, m.ID, ps); err != nil {

@@ -32,6 +32,11 @@ type serveConfig struct {
 	LogLevel  string
 	// MonitorEvery is how often closed windows are profiled.
 	MonitorEvery time.Duration
+	// MaxTrainings, TrainMemoryMB and TrainNice are the training
+	// processes' resource limits (0: the defaults).
+	MaxTrainings  int
+	TrainMemoryMB int64
+	TrainNice     int
 }
 
 func serveFlags(fs *flag.FlagSet, c *serveConfig, web bool) {
@@ -40,6 +45,9 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig, web bool) {
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.DurationVar(&c.MonitorEvery, "monitor-every", 10*time.Second, "how often closed monitoring windows are profiled")
+	fs.IntVar(&c.MaxTrainings, "max-trainings", 0, "trainings that may run at once (default: 1 on up to 3 cores, else half the cores)")
+	fs.Int64Var(&c.TrainMemoryMB, "train-memory-mb", 0, "memory limit of a training process in MiB (default: half the machine's memory)")
+	fs.IntVar(&c.TrainNice, "train-nice", 10, "CPU priority (nice) of training processes, 1-19")
 	if web {
 		fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
 		fs.BoolVar(&c.Demo, "demo", true, "install the demo model and stream Elec2 into it")
@@ -55,6 +63,9 @@ func (c *serveConfig) validate() error {
 	}
 	if c.DemoSpeed < 0 {
 		return errors.New("--demo-speed must be positive")
+	}
+	if c.MaxTrainings < 0 || c.TrainMemoryMB < 0 || c.TrainNice < 0 || c.TrainNice > 19 {
+		return errors.New("--max-trainings and --train-memory-mb must be positive, --train-nice 1 to 19")
 	}
 	if c.DataDir == "" {
 		c.DataDir = filepath.Join(filepath.Dir(c.DB), "freshet-data")
@@ -94,7 +105,8 @@ func (m *Main) Open(ctx context.Context, work bool) error {
 		}
 		m.AdminPassword = pw
 	}
-	m.Jobs, err = jobs.New(ctx, db, m.Log, jobs.Config{Demo: m.Config.Demo, DemoSpeed: m.Config.DemoSpeed, Work: work, DataDir: m.Config.DataDir, MonitorEvery: m.Config.MonitorEvery})
+	m.Jobs, err = jobs.New(ctx, db, m.Log, jobs.Config{Demo: m.Config.Demo, DemoSpeed: m.Config.DemoSpeed, Work: work, DataDir: m.Config.DataDir, MonitorEvery: m.Config.MonitorEvery,
+		MaxTrainings: m.Config.MaxTrainings, Limits: jobs.ChildLimits{MemoryBytes: m.Config.TrainMemoryMB << 20, Nice: m.Config.TrainNice}})
 	if err != nil {
 		return err
 	}
