@@ -199,7 +199,10 @@ func (s *Server) settingsView(r *http.Request, f *web.Flash) (web.SettingsView, 
 	if v.Users, err = s.DB.FindUsers(r.Context()); err != nil {
 		return v, err
 	}
-	v.Tokens, err = s.DB.FindTokens(r.Context())
+	if v.Tokens, err = s.DB.FindTokens(r.Context()); err != nil {
+		return v, err
+	}
+	v.Models, err = s.DB.FindModels(r.Context())
 	return v, err
 }
 

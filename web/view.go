@@ -202,6 +202,7 @@ type SettingsView struct {
 	Flash  *Flash
 	Users  []*ml.User
 	Tokens []*ml.Token
+	Models []*ml.Model
 }
 
 // LoginView is the login page.

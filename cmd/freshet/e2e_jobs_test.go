@@ -160,3 +160,46 @@ func waitChampion(t *testing.T, m *Main, name string) *ml.Model {
 func jobsRequest(reason string) jobs.JobRequest {
 	return jobs.JobRequest{Strategy: ml.StrategyFull, Reason: reason, Priority: 1}
 }
+
+// TestDemoPolicyRetrains: on the demo stream the Elec2 shift fires a
+// drift or decay trigger that starts a retrain whose cost is measured.
+// The demo's 2-minute cooldown is shortened so the test takes seconds.
+func TestDemoPolicyRetrains(t *testing.T) {
+	m, _ := startMain(t, 7*24*3600/5) // a week of data every 5 s
+	ctx := context.Background()
+	mod := waitChampion(t, m, "elec2")
+	cfg := mod.Config
+	cfg.Policy.Cooldown = "1s"
+	if _, err := m.DB.UpdateModelConfig(ctx, cliActor, "elec2", cfg); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		evs, err := m.DB.FindTriggers(ctx, mod.ID, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			auto := false
+			for _, tr := range e.Triggers {
+				auto = auto || tr == ml.TriggerDrift || tr == ml.TriggerDecay
+			}
+			if e.Outcome != ml.OutcomeFired || !auto || e.JobID == 0 {
+				continue
+			}
+			j, err := m.DB.FindJob(ctx, e.JobID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if j.State == ml.JobSucceeded {
+				if j.CPUSeconds <= 0 || j.PeakRSS <= 0 || len(e.Reasons) == 0 || !strings.Contains(string(e.Cost), "CPUSeconds") {
+					t.Fatalf("fired %+v → job %+v", e, j)
+				}
+				t.Logf("%s fired: %s → job %d, %.3f CPU-s", strings.Join(e.Triggers, "+"), strings.Join(e.Reasons, "; "), j.ID, j.CPUSeconds)
+				return
+			}
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatal("no drift or decay retrain on the demo stream within 90 s")
+}
