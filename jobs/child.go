@@ -81,7 +81,7 @@ func runChild() int {
 		syscall.Setrlimit(syscall.RLIMIT_DATA, &syscall.Rlimit{Cur: uint64(n), Max: uint64(n)})
 	}
 	if n, err := strconv.Atoi(os.Getenv(childNiceEnv)); err == nil && n > 0 {
-		syscall.Setpriority(syscall.PRIO_PROCESS, 0, n)
+		reniceAll(n)
 	}
 	dir := os.Getenv(childDirEnv)
 	fail := func(err error) int {
@@ -148,6 +148,23 @@ func childErrorText(err error) string {
 		return ml.ErrorMessage(err)
 	}
 	return err.Error()
+}
+
+// reniceAll lowers the CPU priority of every thread of this process. On
+// Linux a nice value belongs to a thread (PRIO_PROCESS with pid 0 changes
+// only the caller), and new threads inherit their creator's, so every
+// thread the runtime has started so far is reniced.
+func reniceAll(n int) {
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		syscall.Setpriority(syscall.PRIO_PROCESS, 0, n)
+		return
+	}
+	for _, t := range tasks {
+		if tid, err := strconv.Atoi(t.Name()); err == nil {
+			syscall.Setpriority(syscall.PRIO_PROCESS, tid, n)
+		}
+	}
 }
 
 // ChildLimits are the resource limits of training processes.

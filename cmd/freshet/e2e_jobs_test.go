@@ -19,7 +19,7 @@ import (
 
 // slowModel adds a second Elec2 model whose training takes seconds (many
 // rounds, no early stopping), to hold the single training slot.
-func slowModel(t *testing.T, m *Main, rounds int) *ml.Model {
+func slowModel(t testing.TB, m *Main, rounds int) *ml.Model {
 	t.Helper()
 	ctx := context.Background()
 	tab, err := demo.Elec2()
@@ -139,7 +139,7 @@ func TestBrowserRetrainNow(t *testing.T) {
 	browsertest.Screenshot(t, tab, "job.png")
 }
 
-func waitChampion(t *testing.T, m *Main, name string) *ml.Model {
+func waitChampion(t testing.TB, m *Main, name string) *ml.Model {
 	t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(60 * time.Second)
