@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"sync"
 	"time"
@@ -59,7 +60,25 @@ type Monitor struct {
 	// refs caches decoded references by id: they never change once
 	// stored, and the dashboard reads them on every poll.
 	refs sync.Map // int64 → *monitor.Reference
+	// windows caches each profile's decoded window and drift, keyed by
+	// the profile's content and the champion whose importances weigh it:
+	// a page load recomputes only windows that changed.
+	mu      sync.Mutex
+	windows map[windowKey]*windowEntry
 }
+
+type windowKey struct {
+	refID, start, champion int64
+	sum, cfg               uint64
+}
+
+type windowEntry struct {
+	w     *monitor.Window
+	drift *monitor.WindowDrift
+}
+
+// maxCachedWindows bounds the window cache (a few KB each).
+const maxCachedWindows = 20000
 
 // loadReference decodes a stored reference, once.
 func (mo *Monitor) loadReference(ctx context.Context, id int64) (*monitor.Reference, error) {
@@ -323,7 +342,9 @@ func (mo *Monitor) Health(ctx context.Context, m *ml.Model, n int) (*Health, err
 		return nil, err
 	}
 	var importance map[string]float64
+	var champID int64
 	if champ, err := mo.DB.FindChampion(ctx, m.ID); err == nil {
+		champID = champ.ID
 		importance = map[string]float64{}
 		for _, imp := range champ.Importance {
 			importance[imp.Feature] = imp.Gain
@@ -341,22 +362,51 @@ func (mo *Monitor) Health(ctx context.Context, m *ml.Model, n int) (*Health, err
 			}
 			h.Refs[p.RefID] = ref
 		}
-		var w monitor.Window
-		if err := json.Unmarshal(p.Data, &w); err != nil {
-			return nil, err
-		}
-		d, err := monitor.Drift(ref, &w, cfg, importance)
+		e, err := mo.window(p, ref, cfg, importance, champID)
 		if err != nil {
 			return nil, err
 		}
-		h.Drift = append(h.Drift, d)
-		h.Perf = append(h.Perf, monitor.Performance(&w, primaryFor(m), ref.Metrics))
-		h.Profiles = append(h.Profiles, &w)
+		h.Drift = append(h.Drift, e.drift)
+		h.Perf = append(h.Perf, monitor.Performance(e.w, primaryFor(m), ref.Metrics))
+		h.Profiles = append(h.Profiles, e.w)
 		h.RefOf = append(h.RefOf, p.RefID)
 		h.Reference = &RefInfo{VersionID: ref.VersionID, Rows: ref.Rows, Baseline: ref.Metrics}
 	}
 	monitor.Detect(h.Profiles, h.Perf)
 	return h, nil
+}
+
+// window decodes a profile and computes its drift, or takes both from
+// the cache when the profile, its reference and the champion are
+// unchanged. The cached values are shared: callers must not modify them.
+func (mo *Monitor) window(p store.Profile, ref *monitor.Reference, cfg drift.Config, importance map[string]float64, champID int64) (*windowEntry, error) {
+	h := fnv.New64a()
+	h.Write(p.Data)
+	c := fnv.New64a()
+	fmt.Fprintf(c, "%+v", cfg)
+	key := windowKey{refID: p.RefID, start: p.Start, champion: champID, sum: h.Sum64(), cfg: c.Sum64()}
+	mo.mu.Lock()
+	e := mo.windows[key]
+	mo.mu.Unlock()
+	if e != nil {
+		return e, nil
+	}
+	var w monitor.Window
+	if err := json.Unmarshal(p.Data, &w); err != nil {
+		return nil, err
+	}
+	d, err := monitor.Drift(ref, &w, cfg, importance)
+	if err != nil {
+		return nil, err
+	}
+	e = &windowEntry{w: &w, drift: d}
+	mo.mu.Lock()
+	if mo.windows == nil || len(mo.windows) >= maxCachedWindows {
+		mo.windows = map[windowKey]*windowEntry{}
+	}
+	mo.windows[key] = e
+	mo.mu.Unlock()
+	return e, nil
 }
 
 func primaryFor(m *ml.Model) string {
