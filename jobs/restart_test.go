@@ -109,7 +109,7 @@ func TestRestartRequeuesLostJob(t *testing.T) {
 	if !strings.Contains(requeued.Log, "worker lost: no heartbeat for 2s; queued again") {
 		t.Errorf("log:\n%s", requeued.Log)
 	}
-	done := waitJob(t, db, j.ID, 30*time.Second, "done", isDone)
+	done := waitJob(t, db, j.ID, time.Minute, "done", isDone)
 	t.Logf("done %v after the kill", time.Since(killed))
 	if done.State != ml.JobSucceeded || done.Attempt != 2 {
 		t.Fatalf("job %s on attempt %d: %s\n%s", done.State, done.Attempt, done.Error, done.Log)

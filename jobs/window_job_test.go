@@ -16,7 +16,7 @@ func runJob(t *testing.T, r *Runner, m *ml.Model, req JobRequest) *ml.Job {
 	if err != nil || dup {
 		t.Fatalf("enqueue: dup %v: %v", dup, err)
 	}
-	done := waitJob(t, r.DB, j.ID, 15*time.Second, "done", isDone)
+	done := waitJob(t, r.DB, j.ID, time.Minute, "done", isDone) // generous: -race trains ten times slower
 	if done.State != ml.JobSucceeded {
 		t.Fatalf("job %d %s: %s\n%s", j.ID, done.State, done.Error, done.Log)
 	}
