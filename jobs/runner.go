@@ -124,7 +124,8 @@ func New(ctx context.Context, db *store.DB, log *slog.Logger, cfg Config) (*Runn
 		// only its warnings and errors are worth a line in our log.
 		Logger:                      slog.New(minLevel{log.Handler(), slog.LevelWarn}).With("component", "river"),
 		PollOnly:                    true, // SQLite has no LISTEN/NOTIFY
-		FetchPollInterval:           250 * time.Millisecond,
+		FetchPollInterval:           100 * time.Millisecond,
+		FetchCooldown:               20 * time.Millisecond,
 		CompletedJobRetentionPeriod: 6 * time.Hour,
 		JobTimeout:                  -1, // each kind bounds itself
 		// River's rescuer goes by the start time alone, which would take
