@@ -89,6 +89,10 @@ type ModelConfig struct {
 	Monitor MonitorConfig `json:"monitor"`
 	// Policy says when to retrain, how, and on what data.
 	Policy PolicyConfig `json:"policy"`
+	// Gate says how a challenger is judged and promoted.
+	Gate GateConfig `json:"gate"`
+	// Notify sends events to a webhook.
+	Notify NotifyConfig `json:"notify"`
 }
 
 // Monitoring windows.
@@ -310,6 +314,12 @@ func (m *Model) Validate() error {
 		return err
 	}
 	if err := m.Config.Policy.validate(m.Task); err != nil {
+		return err
+	}
+	if err := m.Config.Gate.validate(); err != nil {
+		return err
+	}
+	if err := m.Config.Notify.validate(); err != nil {
 		return err
 	}
 	if !ValidName(m.Name) {

@@ -1,0 +1,169 @@
+package ml
+
+import "net/url"
+
+// Gate modes.
+const (
+	GateAuto     = "auto"     // promote when every check passes
+	GateApproval = "approval" // a lead approves or rejects
+)
+
+// GateConfig is how a challenger is judged against the champion on the
+// same out-of-time holdout. Zero fields take the documented defaults.
+type GateConfig struct {
+	// Mode is "approval" (default: a lead decides, with the evidence) or
+	// "auto" (promote when every check passes).
+	Mode string `json:"mode,omitempty"`
+	// Floor is the least value of the model's primary metric (for loss
+	// metrics, the most) a challenger may have; 0 means none.
+	Floor float64 `json:"floor,omitempty"`
+	// MinImprovement is the least point improvement of the primary metric
+	// over the champion (default 0: at least as good).
+	MinImprovement float64 `json:"min_improvement,omitempty"`
+	// RequireSignificant makes the improvement itself have to be
+	// significant; by default a challenger fails only when it is
+	// significantly worse.
+	RequireSignificant bool `json:"require_significant,omitempty"`
+	// Alpha is the significance level of every test (default 0.05).
+	Alpha float64 `json:"alpha,omitempty"`
+	// SliceMargin is how much worse than the champion a slice may be
+	// before a significant drop fails it (default 0.02); slices smaller
+	// than MinSliceRows (default 50) are reported, not judged.
+	SliceMargin  float64 `json:"slice_margin,omitempty"`
+	MinSliceRows int     `json:"min_slice_rows,omitempty"`
+	// MaxECE bounds the challenger's expected calibration error
+	// (default 0.1; binary models).
+	MaxECE float64 `json:"max_ece,omitempty"`
+	// MaxScoreShift bounds the PSI between the champion's and the
+	// challenger's scores on the holdout (default 0.25).
+	MaxScoreShift float64 `json:"max_score_shift,omitempty"`
+	// MaxModelBytes and MaxP99Micros bound the artifact's size (default
+	// 64 MiB) and its p99 single-row prediction latency in microseconds
+	// (default 2,000).
+	MaxModelBytes int64   `json:"max_model_bytes,omitempty"`
+	MaxP99Micros  float64 `json:"max_p99_micros,omitempty"`
+	// Bootstrap is the number of paired bootstrap resamples (default
+	// 1,000).
+	Bootstrap int `json:"bootstrap,omitempty"`
+	// WatchLabels is how many labeled observations after a promotion the
+	// post-deploy watch compares the new champion with the old one on
+	// (default 500; -1 turns the watch off).
+	WatchLabels int `json:"watch_labels,omitempty"`
+	// Shadow makes a pending challenger score live traffic too (logged,
+	// not returned), so the gate and the lead see it on fresh rows.
+	Shadow bool `json:"shadow,omitempty"`
+}
+
+// WithDefaults fills zero fields.
+func (g GateConfig) WithDefaults() GateConfig {
+	if g.Mode == "" {
+		g.Mode = GateApproval
+	}
+	if g.Alpha == 0 {
+		g.Alpha = 0.05
+	}
+	if g.SliceMargin == 0 {
+		g.SliceMargin = 0.02
+	}
+	if g.MinSliceRows == 0 {
+		g.MinSliceRows = 50
+	}
+	if g.MaxECE == 0 {
+		g.MaxECE = 0.1
+	}
+	if g.MaxScoreShift == 0 {
+		g.MaxScoreShift = 0.25
+	}
+	if g.MaxModelBytes == 0 {
+		g.MaxModelBytes = 64 << 20
+	}
+	if g.MaxP99Micros == 0 {
+		g.MaxP99Micros = 2000
+	}
+	if g.Bootstrap == 0 {
+		g.Bootstrap = 1000
+	}
+	if g.WatchLabels == 0 {
+		g.WatchLabels = 500
+	}
+	return g
+}
+
+func (g GateConfig) validate() error {
+	bad := func(format string, args ...any) error { return Errorf(EINVALID, "gate "+format, args...) }
+	switch g.Mode {
+	case "", GateAuto, GateApproval:
+	default:
+		return bad("mode %q: use auto or approval", g.Mode)
+	}
+	if g.Alpha < 0 || g.Alpha >= 0.5 {
+		return bad("alpha %v: use a level between 0 and 0.5, e.g. 0.05", g.Alpha)
+	}
+	if g.SliceMargin < 0 || g.SliceMargin > 1 || g.MinImprovement < -1 || g.MinImprovement > 1 {
+		return bad("slice_margin 0..1, min_improvement -1..1")
+	}
+	if g.MinSliceRows < 0 || g.MaxECE < 0 || g.MaxECE > 1 || g.MaxScoreShift < 0 || g.MaxModelBytes < 0 || g.MaxP99Micros < 0 {
+		return bad("min_slice_rows, max_ece (0..1), max_score_shift, max_model_bytes and max_p99_micros cannot be negative")
+	}
+	if g.Bootstrap < 0 || g.Bootstrap > 100000 {
+		return bad("bootstrap %d: use 100 to 100,000 resamples", g.Bootstrap)
+	}
+	if g.WatchLabels < -1 || g.WatchLabels > 10_000_000 {
+		return bad("watch_labels %d: -1 (off) or up to 10,000,000", g.WatchLabels)
+	}
+	return nil
+}
+
+// NotifyConfig sends a model's events to a webhook.
+type NotifyConfig struct {
+	// WebhookURL receives a JSON POST per event (http or https).
+	WebhookURL string `json:"webhook_url,omitempty"`
+	// Secret, when set, signs each body: header X-Freshet-Signature is
+	// "sha256=" and the hex HMAC-SHA256 of the body with it.
+	Secret string `json:"secret,omitempty"`
+	// Events limits what is sent (empty: all): trigger.fired, job.failed,
+	// gate.verdict, version.promoted, version.rolled_back.
+	Events []string `json:"events,omitempty"`
+}
+
+// Notification events.
+const (
+	EventTriggerFired = "trigger.fired"
+	EventJobFailed    = "job.failed"
+	EventGateVerdict  = "gate.verdict"
+	EventPromoted     = "version.promoted"
+	EventRolledBack   = "version.rolled_back"
+)
+
+// Wants reports whether the config sends event.
+func (n NotifyConfig) Wants(event string) bool {
+	if n.WebhookURL == "" {
+		return false
+	}
+	if len(n.Events) == 0 {
+		return true
+	}
+	for _, e := range n.Events {
+		if e == event {
+			return true
+		}
+	}
+	return false
+}
+
+func (n NotifyConfig) validate() error {
+	if n.WebhookURL != "" {
+		u, err := url.Parse(n.WebhookURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return Errorf(EINVALID, "notify webhook_url %q: use an http or https URL", n.WebhookURL)
+		}
+	}
+	for _, e := range n.Events {
+		switch e {
+		case EventTriggerFired, EventJobFailed, EventGateVerdict, EventPromoted, EventRolledBack:
+		default:
+			return Errorf(EINVALID, "notify event %q: use trigger.fired, job.failed, gate.verdict, version.promoted or version.rolled_back", e)
+		}
+	}
+	return nil
+}
