@@ -74,7 +74,11 @@ func Elec2Model() *ml.Model {
 				DailyCPU:  900,
 				WeeklyCPU: 3600,
 				Window:    ml.DataWindow{Kind: ml.WindowSlidingRows, Rows: 4704},
-			}},
+			},
+			// The demo runs itself: a challenger that passes every check
+			// serves, and the post-deploy watch guards it for two weeks of
+			// labels.
+			Gate: ml.GateConfig{Mode: ml.GateAuto, WatchLabels: 672}},
 	}
 }
 

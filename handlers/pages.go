@@ -159,14 +159,6 @@ func outputText(raw string) string {
 	return strings.Join(parts, ", ")
 }
 
-func (s *Server) handleGates(w http.ResponseWriter, r *http.Request) error {
-	render(w, r, http.StatusOK, web.SoonPage(web.SoonView{Nav: navFor(r, "gates", "Gates"), Heading: "Gates",
-		Lead: "Challenger vs champion decisions, with the evidence to approve or reject a promotion.",
-		Points: []string{"every check with its number: floor, improvement, DeLong / bootstrap / McNemar significance, slices, calibration",
-			"approve or reject with a comment (leads)", "promotion, rollback and the post-deploy watch"}}))
-	return nil
-}
-
 func (s *Server) handleLabeling(w http.ResponseWriter, r *http.Request) error {
 	render(w, r, http.StatusOK, web.SoonPage(web.SoonView{Nav: navFor(r, "labeling", "Labeling"), Heading: "Labeling",
 		Lead: "Label the examples the model is least sure about, keyboard first.",

@@ -244,7 +244,7 @@ func (w *retrainWorker) publishOnline(ctx context.Context, job *river.Job[Retrai
 		Metrics: snap.Metrics, Data: dv, Note: fmt.Sprintf("online FTRL snapshot after %s labels; metrics are prequential (each row scored before it was learned)", thousands(snap.Rows))}
 	out := store.JobOutcome{State: ml.JobSucceeded, CPUSeconds: snap.CPUSeconds, Rows: snap.Rows, Rounds: 1, Data: &dv,
 		Log: []string{fmt.Sprintf("published the online snapshot of %s labels (%.3f CPU-s of learning)", thousands(snap.Rows), snap.CPUSeconds)}}
-	if err := db.FinishJob(ctx, job.ID, out, m, v, snap.Text, true); err != nil {
+	if err := w.r.finishGated(ctx, job.ID, out, m, v, snap.Text); err != nil {
 		return err
 	}
 	return db.TakeOnlineSnapshot(ctx, m.ID, ps.OnlineSnapshot)

@@ -169,8 +169,9 @@ func (r *Runner) Reap(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// notifyJobFailed tells people a job failed (the log for now; webhooks
-// come with the gate, see DESIGN).
-func (r *Runner) notifyJobFailed(_ context.Context, m *ml.Model, id int64, msg string) {
+// notifyJobFailed tells people a job failed: the log and the model's
+// webhook.
+func (r *Runner) notifyJobFailed(ctx context.Context, m *ml.Model, id int64, msg string) {
 	r.Log.Warn("training job failed", "model", m.Name, "job", id, "err", msg)
+	r.Notify(context.WithoutCancel(ctx), m, ml.EventJobFailed, map[string]any{"job_id": id, "error": msg})
 }

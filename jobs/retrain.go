@@ -208,8 +208,8 @@ func (w *retrainWorker) Work(ctx context.Context, job *river.Job[RetrainArgs]) e
 	v := run.Result.Trained.Version
 	out.State = ml.JobSucceeded
 	out.Log = []string{fmt.Sprintf("done: %.2f CPU-s, %.2f s, peak memory %s", out.CPUSeconds, out.WallSeconds, bytesText(out.PeakRSS))}
-	if err := db.FinishJob(ctx, job.ID, out, m, v, artifact, true); err != nil {
-		return err
+	if err := r.finishGated(ctx, job.ID, out, m, v, artifact); err != nil {
+		return w.retryOrFail(ctx, job, out, err)
 	}
 	r.Log.Info("trained", "model", m.Name, "job", job.ID, "version", v.Number, "strategy", spec.Strategy, "cpu_seconds", out.CPUSeconds)
 	return river.RecordOutput(ctx, RetrainResult{Version: v.Number, VersionID: v.ID, Rows: out.Rows, Rounds: out.Rounds, Metrics: v.Metrics,

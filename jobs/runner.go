@@ -142,6 +142,8 @@ func New(ctx context.Context, db *store.DB, log *slog.Logger, cfg Config) (*Runn
 		river.AddWorker(workers, &triggerWorker{r: r})
 		river.AddWorker(workers, &reapWorker{r: r})
 		river.AddWorker(workers, &onlineWorker{r: r})
+		river.AddWorker(workers, &watchWorker{r: r})
+		river.AddWorker(workers, newWebhookWorker())
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}, QueueTraining: {MaxWorkers: cfg.MaxTrainings}}
 		rcfg.PeriodicJobs = []*river.PeriodicJob{
@@ -165,6 +167,9 @@ func New(ctx context.Context, db *store.DB, log *slog.Logger, cfg Config) (*Runn
 					return OnlineArgs{}, &river.InsertOpts{UniqueOpts: whileQueued()}
 				},
 				&river.PeriodicJobOpts{RunOnStart: true, ID: "online_updates"}),
+			river.NewPeriodicJob(river.PeriodicInterval(cfg.TriggerEvery),
+				func() (river.JobArgs, *river.InsertOpts) { return WatchArgs{}, &river.InsertOpts{UniqueOpts: whileQueued()} },
+				&river.PeriodicJobOpts{RunOnStart: true, ID: "watch_deployments"}),
 		}
 		if cfg.Demo {
 			rcfg.PeriodicJobs = append(rcfg.PeriodicJobs,

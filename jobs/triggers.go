@@ -236,6 +236,7 @@ func (r *Runner) Evaluate(ctx context.Context, m *ml.Model, manual *policy.Manua
 		r.Log.Info("retrain already queued", "model", m.Name, "job", job.ID)
 	} else {
 		ev.JobID = job.ID
+		r.Notify(ctx, m, ml.EventTriggerFired, ev)
 		r.Log.Info("retrain fired", "model", m.Name, "triggers", strings.Join(dec.Fired, ","), "strategy", dec.Strategy, "job", job.ID)
 	}
 	return ev, job, nil

@@ -169,7 +169,29 @@
     }, [xs, ref, cur]);
   }
 
+  // Calibration: share of positives against mean score per bin, for the
+  // champion and the challenger, with the diagonal.
+  function calibrationChart(el) {
+    var d = JSON.parse(el.getAttribute("data-cal") || "{}");
+    var ch = d.champion || [], cl = d.challenger || [];
+    var xs = [];
+    ch.concat(cl).forEach(function (p) { if (xs.indexOf(p.X) < 0) { xs.push(p.X); } });
+    xs.sort(function (a, b) { return a - b; });
+    if (!xs.length) { return; }
+    var at = function (pts) { return xs.map(function (x) { var p = pts.filter(function (q) { return q.X === x; })[0]; return p ? p.Y : null; }); };
+    var f3 = function (u, v) { return v == null ? "-" : v.toFixed(3); };
+    redraw(el, {
+      height: 260, scales: { x: { time: false, range: [0, 1] }, y: { range: [0, 1] } },
+      axes: [{ stroke: "#5f6b7a", grid: { stroke: "#eef1f5" }, label: "mean score" }, { stroke: "#5f6b7a", grid: { stroke: "#eef1f5" }, size: 50, label: "share positive" }],
+      series: [{ label: "score", value: f3 },
+        { label: "perfect", stroke: "#8a96a6", dash: [5, 4], width: 1, value: f3 },
+        { label: "champion", stroke: "#8a96a6", width: 2, spanGaps: true, points: { show: true, size: 6 }, value: f3 },
+        { label: "challenger", stroke: "#1f7ae0", width: 2, spanGaps: true, points: { show: true, size: 6 }, value: f3 }]
+    }, [xs, xs.slice(), at(ch), at(cl)]);
+  }
+
   function init(root) {
+    (root || document).querySelectorAll("[data-chart=calibration]").forEach(function (el) { if (!el._freshetInit) { el._freshetInit = true; calibrationChart(el); } });
     (root || document).querySelectorAll("[data-chart=drift]").forEach(function (el) { if (!el._freshetInit) { el._freshetInit = true; driftChart(el); } });
     (root || document).querySelectorAll("[data-chart=decay]").forEach(function (el) { if (!el._freshetInit) { el._freshetInit = true; decayChart(el); } });
     (root || document).querySelectorAll("[data-chart=dist]").forEach(function (el) { if (!el._freshetInit) { el._freshetInit = true; distChart(el); } });

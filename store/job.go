@@ -186,6 +186,13 @@ type JobOutcome struct {
 // says it succeeded without its version, nor leaves a version behind
 // without its job saying so.
 func (db *DB) FinishJob(ctx context.Context, id int64, o JobOutcome, m *ml.Model, v *ml.Version, artifact []byte, promote bool) error {
+	return db.FinishJobGated(ctx, id, o, m, v, artifact, promote, nil, PromoteOptions{})
+}
+
+// FinishJobGated is FinishJob with the gate's decision on the version,
+// stored in the same transaction; when the decision says auto-promoted
+// (or promote is set) the version is promoted there too.
+func (db *DB) FinishJobGated(ctx context.Context, id int64, o JobOutcome, m *ml.Model, v *ml.Version, artifact []byte, promote bool, gate *ml.GateDecision, po PromoteOptions) error {
 	tx, err := db.begin(ctx)
 	if err != nil {
 		return err
@@ -202,10 +209,23 @@ func (db *DB) FinishJob(ctx context.Context, id int64, o JobOutcome, m *ml.Model
 	var versionID sql.NullInt64
 	if v != nil {
 		v.JobID = id
-		if err := db.createVersionTx(ctx, tx, ml.Actor{Kind: "system", Name: fmt.Sprintf("job %d", id)}, m, v, artifact, promote); err != nil {
+		actor := ml.Actor{Kind: "system", Name: fmt.Sprintf("job %d", id)}
+		if err := db.createVersionTx(ctx, tx, actor, m, v, artifact, false); err != nil {
 			return err
 		}
 		versionID = sql.NullInt64{Int64: v.ID, Valid: true}
+		if gate != nil {
+			gate.JobID = id
+			if err := db.insertGateTx(ctx, tx, m, v, gate); err != nil {
+				return err
+			}
+			po.DecisionID = gate.ID
+		}
+		if promote {
+			if _, err := db.promoteTx(ctx, tx, ml.Actor{Kind: "system", Name: "gate"}, m, v, po); err != nil {
+				return err
+			}
+		}
 	}
 	var b strings.Builder
 	for _, l := range o.Log {

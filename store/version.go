@@ -75,15 +75,13 @@ func (db *DB) createVersionTx(ctx context.Context, tx *sql.Tx, actor ml.Actor, m
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(number), 0) + 1 FROM model_versions WHERE model_id = ?`, m.ID).Scan(&v.Number); err != nil {
 		return fmt.Errorf("store: create version: %w", err)
 	}
-	if promote {
+	if v.ParentID == 0 {
+		// The lineage: the champion it was meant to replace.
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT id FROM model_versions WHERE model_id = ? AND status = 'champion'), 0)`, m.ID).Scan(&v.ParentID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE model_versions SET status = 'retired' WHERE model_id = ? AND status = 'champion'`, m.ID); err != nil {
-			return fmt.Errorf("store: retire champion: %w", err)
-		}
-		v.Status = ml.StatusChampion
-	} else if v.Status == "" {
+	}
+	if v.Status == "" || promote {
 		v.Status = ml.StatusCandidate
 	}
 	now := db.now()
@@ -101,7 +99,7 @@ func (db *DB) createVersionTx(ctx context.Context, tx *sql.Tx, actor ml.Actor, m
 		return err
 	}
 	if promote {
-		if err := db.audit(ctx, tx, actor, "version.promote", "model:"+m.Name, fmt.Sprintf("v%d is the champion", v.Number)); err != nil {
+		if _, err := db.promoteTx(ctx, tx, actor, m, v, PromoteOptions{Reason: "trained"}); err != nil {
 			return err
 		}
 	}
