@@ -229,7 +229,6 @@ func (s *Server) handleAPIDeployments(w http.ResponseWriter, r *http.Request) er
 	return nil
 }
 
-
 func (s *Server) handleGates(w http.ResponseWriter, r *http.Request) error {
 	ds, err := s.DB.FindGates(r.Context(), store.GateFilter{Status: r.URL.Query().Get("status"), Limit: 200})
 	if err != nil {

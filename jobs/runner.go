@@ -168,7 +168,9 @@ func New(ctx context.Context, db *store.DB, log *slog.Logger, cfg Config) (*Runn
 				},
 				&river.PeriodicJobOpts{RunOnStart: true, ID: "online_updates"}),
 			river.NewPeriodicJob(river.PeriodicInterval(cfg.TriggerEvery),
-				func() (river.JobArgs, *river.InsertOpts) { return WatchArgs{}, &river.InsertOpts{UniqueOpts: whileQueued()} },
+				func() (river.JobArgs, *river.InsertOpts) {
+					return WatchArgs{}, &river.InsertOpts{UniqueOpts: whileQueued()}
+				},
 				&river.PeriodicJobOpts{RunOnStart: true, ID: "watch_deployments"}),
 		}
 		if cfg.Demo {

@@ -44,15 +44,15 @@ func (w *watchWorker) Work(ctx context.Context, _ *river.Job[WatchArgs]) error {
 
 // WatchResult is what a watch found.
 type WatchResult struct {
-	Rows      int     `json:"rows"`
-	Metric    string  `json:"metric"`
-	New       float64 `json:"new"`
-	Old       float64 `json:"old"`
-	Drop      float64 `json:"drop"`
-	P         float64 `json:"p"`
-	Test      string  `json:"test"`
-	RolledBack bool   `json:"rolled_back"`
-	Text      string  `json:"text"`
+	Rows       int     `json:"rows"`
+	Metric     string  `json:"metric"`
+	New        float64 `json:"new"`
+	Old        float64 `json:"old"`
+	Drop       float64 `json:"drop"`
+	P          float64 `json:"p"`
+	Test       string  `json:"test"`
+	RolledBack bool    `json:"rolled_back"`
+	Text       string  `json:"text"`
 }
 
 // Watch checks every deployment under watch and ends those with enough

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 	"strconv"
+	"strings"
 
 	"github.com/freshet/freshet/ml"
 	"github.com/freshet/freshet/ml/gate"
