@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -250,6 +251,48 @@ func (s *Server) gateView(r *http.Request, f *web.Flash) (web.GateView, error) {
 	if len(d.Report) > 2 && json.Unmarshal(d.Report, &rep) == nil && rep.Metric != "" {
 		v.Report = &rep
 	}
+	if v.Shadow, err = s.shadowView(r, m, d); err != nil {
+		return v, err
+	}
+	return v, nil
+}
+
+// shadowView compares, on the live rows both scored that have their
+// labels by now, the champion's served scores with the challenger's
+// shadow scores (the gate's paired test; binary models).
+func (s *Server) shadowView(r *http.Request, m *ml.Model, d *ml.GateDecision) (*web.ShadowView, error) {
+	ctx := r.Context()
+	shadow, err := s.DB.FindShadowScores(ctx, d.ChallengerID)
+	if err != nil || len(shadow) == 0 {
+		return nil, err
+	}
+	lo, hi := int64(math.MaxInt64), int64(0)
+	for id := range shadow {
+		lo, hi = min(lo, id), max(hi, id)
+	}
+	fr, err := s.DB.Scan(ctx, m, store.ScanFilter{AfterID: lo - 1, ToID: hi, LabeledOnly: true, WithScores: true})
+	if err != nil {
+		return nil, err
+	}
+	v := &web.ShadowView{Scored: len(shadow)}
+	var y, champ, chal []float64
+	for i, id := range fr.ID {
+		c, ok := shadow[id]
+		if !ok || math.IsNaN(fr.Score[i]) {
+			continue
+		}
+		y, champ, chal = append(y, fr.Label[i]), append(champ, fr.Score[i]), append(chal, c)
+	}
+	v.Labeled = len(y)
+	if m.Task != ml.TaskBinary || len(y) < 30 {
+		return v, nil
+	}
+	t, err := gate.BinaryDropTest(m.Metric, y, champ, chal, uint64(d.ID))
+	if err != nil {
+		v.Note = err.Error()
+		return v, nil
+	}
+	v.Test = &t
 	return v, nil
 }
 

@@ -15,13 +15,13 @@ import (
 // pendingChallenger trains a champion on the first rows and a challenger
 // on more, through the queue, with the model's gate in approval mode, and
 // returns the pending decision.
-func pendingChallenger(t *testing.T, e *env) (*ml.Model, *ml.GateDecision) {
+func pendingChallenger(t *testing.T, e *env, shadow bool) (*ml.Model, *ml.GateDecision) {
 	t.Helper()
 	ctx := context.Background()
 	m := e.demoModel()
 	cfg := m.Config
 	cfg.Policy = ml.PolicyConfig{}
-	cfg.Gate = ml.GateConfig{Mode: ml.GateApproval, MaxECE: 1, WatchLabels: -1}
+	cfg.Gate = ml.GateConfig{Mode: ml.GateApproval, MaxECE: 1, MaxScoreShift: 100, WatchLabels: -1, Shadow: shadow}
 	if _, err := e.DB.UpdateModelConfig(ctx, ml.SystemActor, m.Name, cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func pendingChallenger(t *testing.T, e *env) (*ml.Model, *ml.GateDecision) {
 func TestGateApprovalAndRollback(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	m, d := pendingChallenger(t, e)
+	m, d := pendingChallenger(t, e, false)
 	base := "/api/v1/models/elec2/gates/" + jobID(d.ID)
 	// The decision carries every check with its numbers.
 	r := e.do(nil, "GET", base, e.Tokens[ml.ScopePredict], "", nil)
@@ -174,7 +174,7 @@ func TestGateApprovalAndRollback(t *testing.T) {
 func TestGateRejectByForm(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	m, d := pendingChallenger(t, e)
+	m, d := pendingChallenger(t, e, false)
 	lee := e.client("lee")
 	page := e.do(lee, "GET", "/models/elec2/gates/"+jobID(d.ID), "", "", nil)
 	if !strings.Contains(page.Body, `data-testid="gate-approve"`) || !strings.Contains(page.Body, `data-testid="gate-ci"`) {
@@ -189,5 +189,21 @@ func TestGateRejectByForm(t *testing.T) {
 	v, _ := e.DB.FindVersion(ctx, m.ID, d.ChallengerID)
 	if got.Status != ml.GateRejected || got.DecidedBy != "user:lee" || v.Status != ml.StatusRejected {
 		t.Fatalf("after reject: %+v, version %s", got, v.Status)
+	}
+}
+
+// TestShadowTraffic: with shadow on, the pending challenger scores live
+// predictions too (not returned); once labeled, the decision page
+// compares it with the champion on those rows.
+func TestShadowTraffic(t *testing.T) {
+	e := newEnv(t)
+	_, d := pendingChallenger(t, e, true)
+	r := e.do(nil, "POST", "/api/v1/models/elec2/predict", e.Tokens[ml.ScopePredict], "text/csv", strings.NewReader(elec2CSV(t, 5000, 5400, false)))
+	if r.Status != 200 || strings.Contains(r.Body, "shadow") {
+		t.Fatalf("predict: %d %s", r.Status, r.Body)
+	}
+	page := e.do(e.client("lee"), "GET", "/models/elec2/gates/"+jobID(d.ID), "", "", nil)
+	if !strings.Contains(page.Body, `data-testid="gate-shadow"`) || !strings.Contains(page.Body, "400 rows scored in shadow, 400 labeled so far") || !strings.Contains(page.Body, "p(challenger worse)") {
+		t.Fatalf("decision page: %s", page.Body)
 	}
 }

@@ -74,8 +74,12 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) error {
 		logged[i] = p.Score
 		out[i] = p
 	}
-	if _, err := s.DB.InsertScored(r.Context(), actorFrom(r), m, b, logged, scorer.Version.ID); err != nil {
+	res, err := s.DB.InsertScored(r.Context(), actorFrom(r), m, b, logged, scorer.Version.ID)
+	if err != nil {
 		return err
+	}
+	if m.Config.Gate.Shadow && k == 1 {
+		s.shadowScore(r, m, X, res.FirstID)
 	}
 	s.Metrics.Ingested.WithLabelValues(m.Name, store.SourcePredict).Add(float64(b.N))
 	s.Metrics.Predictions.WithLabelValues(m.Name).Add(float64(b.N))
@@ -99,4 +103,30 @@ func (s *Server) handleAPIVersions(w http.ResponseWriter, r *http.Request) error
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"model": m.Name, "versions": vs})
 	return nil
+}
+
+// shadowScore lets the model's pending challenger score the same rows;
+// the scores are logged for the decision page, never returned. A failure
+// here never fails the prediction.
+func (s *Server) shadowScore(r *http.Request, m *ml.Model, X [][]float64, firstID int64) {
+	ctx := r.Context()
+	gs, err := s.DB.FindGates(ctx, store.GateFilter{ModelID: m.ID, Status: ml.GatePending, Limit: 1})
+	if err != nil || len(gs) == 0 {
+		return
+	}
+	v, err := s.DB.FindVersion(ctx, m.ID, gs[0].ChallengerID)
+	if err != nil {
+		return
+	}
+	sc, err := s.Serving.Version(ctx, v)
+	if err != nil || sc.Outputs() != 1 {
+		return
+	}
+	scores, err := sc.Score(X)
+	if err != nil {
+		return
+	}
+	if err := s.DB.InsertShadowScores(ctx, v.ID, firstID, scores); err != nil {
+		s.Log.Warn("shadow scores", "model", m.Name, "err", err)
+	}
 }

@@ -365,3 +365,43 @@ func (db *DB) FindVersion(ctx context.Context, modelID, id int64) (*ml.Version, 
 	}
 	return v, err
 }
+
+// InsertShadowScores logs a challenger's scores of observations
+// firstID, firstID+1, ... (one per score).
+func (db *DB) InsertShadowScores(ctx context.Context, versionID, firstID int64, scores []float64) error {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO shadow_scores (version_id, obs_id, score) VALUES (?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for i, s := range scores {
+		if _, err := st.ExecContext(ctx, versionID, firstID+int64(i), s); err != nil {
+			return fmt.Errorf("store: shadow scores: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+// FindShadowScores returns a version's shadow scores by observation id.
+func (db *DB) FindShadowScores(ctx context.Context, versionID int64) (map[int64]float64, error) {
+	rows, err := db.Read.QueryContext(ctx, `SELECT obs_id, score FROM shadow_scores WHERE version_id = ?`, versionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]float64{}
+	for rows.Next() {
+		var id int64
+		var s float64
+		if err := rows.Scan(&id, &s); err != nil {
+			return nil, err
+		}
+		out[id] = s
+	}
+	return out, rows.Err()
+}

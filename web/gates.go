@@ -25,6 +25,16 @@ type GateView struct {
 	Report *gate.Report
 	Alpha  float64
 	Flash  *Flash
+	Shadow *ShadowView
+}
+
+// ShadowView is what shadow traffic showed: rows the challenger scored
+// live, those labeled since, and the paired test on them (challenger as
+// "new", champion as "old").
+type ShadowView struct {
+	Scored, Labeled int
+	Test            *gate.DropTest
+	Note            string
 }
 
 // VersionsView is a model's registry page.

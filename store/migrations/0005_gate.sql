@@ -34,3 +34,12 @@ CREATE TABLE deployments (
     watch_result  TEXT    NOT NULL DEFAULT '{}'
 );
 CREATE INDEX deployments_model ON deployments (model_id, id);
+
+-- Shadow scores: a pending challenger's scores on live traffic (logged,
+-- not returned), to compare with the champion's once labels arrive.
+CREATE TABLE shadow_scores (
+    version_id INTEGER NOT NULL REFERENCES model_versions (id) ON DELETE CASCADE,
+    obs_id     INTEGER NOT NULL,
+    score      REAL    NOT NULL,
+    PRIMARY KEY (version_id, obs_id)
+) WITHOUT ROWID;
