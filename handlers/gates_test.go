@@ -21,7 +21,7 @@ func pendingChallenger(t *testing.T, e *env, shadow bool) (*ml.Model, *ml.GateDe
 	m := e.demoModel()
 	cfg := m.Config
 	cfg.Policy = ml.PolicyConfig{}
-	cfg.Gate = ml.GateConfig{Mode: ml.GateApproval, MaxECE: 1, MaxScoreShift: 100, WatchLabels: -1, Shadow: shadow}
+	cfg.Gate = ml.GateConfig{Mode: ml.GateApproval, MaxECE: 1, WatchLabels: -1, Shadow: shadow}
 	if _, err := e.DB.UpdateModelConfig(ctx, ml.SystemActor, m.Name, cfg); err != nil {
 		t.Fatal(err)
 	}
