@@ -140,16 +140,29 @@ func trainingChildren(t testing.TB, id int64) []int {
 		if err != nil {
 			continue // gone, or not ours
 		}
-		var child, match bool
+		var child, match, ours bool
 		for _, kv := range bytes.Split(env, []byte{0}) {
+			ours = ours || (bytes.HasPrefix(kv, []byte(childDBEnv+"=")) && bytes.Contains(kv, []byte(tempName(t))))
 			child = child || string(kv) == childEnv+"=1"
 			match = match || (bytes.HasPrefix(kv, []byte(childSpecEnv+"=")) && bytes.Contains(kv, []byte(want)))
 		}
-		if child && match {
+		if child && match && ours {
 			pids = append(pids, pid)
 		}
 	}
 	return pids
+}
+
+// tempName is the part of t.TempDir()'s path that names the test: only
+// this test's training processes count, since other test binaries
+// running at the same time have children with the same job ids.
+func tempName(t testing.TB) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == ':' || r == '*' || r == '?' || r == '"' || r == '<' || r == '>' || r == '|' || r == ' ' {
+			return '_'
+		}
+		return r
+	}, t.Name())
 }
 
 // waitNoChildren waits until job id has no training process left.
