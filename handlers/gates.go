@@ -352,11 +352,12 @@ func (s *Server) versionsView(r *http.Request, f *web.Flash) (web.VersionsView, 
 	}
 	// Rollback goes to the champion before the newest deployment.
 	if len(v.Deployments) > 0 && v.Deployments[0].PreviousID != 0 {
+		cur, prev := false, false
 		for _, x := range v.Versions {
-			if x.ID == v.Deployments[0].VersionID && x.Status == ml.StatusChampion {
-				v.CanRollback = true
-			}
+			cur = cur || (x.ID == v.Deployments[0].VersionID && x.Status == ml.StatusChampion)
+			prev = prev || (x.ID == v.Deployments[0].PreviousID && x.Status != ml.StatusRolledBack)
 		}
+		v.CanRollback = cur && prev
 	}
 	return v, nil
 }
