@@ -159,14 +159,6 @@ func outputText(raw string) string {
 	return strings.Join(parts, ", ")
 }
 
-func (s *Server) handleLabeling(w http.ResponseWriter, r *http.Request) error {
-	render(w, r, http.StatusOK, web.SoonPage(web.SoonView{Nav: navFor(r, "labeling", "Labeling"), Heading: "Labeling",
-		Lead: "Label the examples the model is least sure about, keyboard first.",
-		Points: []string{"query batches chosen by uncertainty and diversity, within a label budget",
-			"number keys label, S skips, U undoes", "agreement between annotators and a lead view"}}))
-	return nil
-}
-
 func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := store.AuditFilter{Actor: strings.TrimSpace(q.Get("actor")), Action: strings.TrimSpace(q.Get("action")), Target: strings.TrimSpace(q.Get("target")), Limit: 100}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -40,6 +41,7 @@ type Server struct {
 
 	limiter *loginLimiter
 	monitor *jobs.Monitor // shared, so decoded references are cached
+	ranges  sync.Map      // reference id → feature ranges for the labeling page
 }
 
 // Routes returns the router.
@@ -103,6 +105,7 @@ func (s *Server) Routes() http.Handler {
 			r.Get("/models/{name}/gates/{id}", s.page(s.handleGateView))
 			r.Get("/models/{name}/versions", s.page(s.handleVersionsView))
 			r.Get("/labeling", s.page(s.handleLabeling))
+			r.Get("/labeling/batches/{id}", s.page(s.handleLabelBatchPage))
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireUser(ml.RoleLead))
@@ -113,6 +116,9 @@ func (s *Server) Routes() http.Handler {
 			r.Post("/models/{name}/observations", s.page(s.handleAppendUpload))
 			r.Post("/models/{name}/retrain", s.page(s.handleRetrainButton))
 			r.Get("/models/{name}/policy", s.page(s.handlePolicyView))
+			r.Post("/labeling/batches", s.page(s.handleStartBatchForm))
+			r.Get("/labeling/batches/{id}/lead", s.page(s.handleLeadBatchPage))
+			r.Post("/labeling/items/{id}/settle", s.page(s.handleSettleForm))
 			r.Post("/models/{name}/gates/{id}/approve", s.page(s.handleGateDecide(true)))
 			r.Post("/models/{name}/gates/{id}/reject", s.page(s.handleGateDecide(false)))
 			r.Post("/models/{name}/versions/{id}/promote", s.page(s.handleVersionsAction(s.promoteButton)))
@@ -159,6 +165,15 @@ func (s *Server) mountAPI(r chi.Router) {
 		r.Get("/models/{name}/gates", s.api(s.handleAPIGates))
 		r.Get("/models/{name}/gates/{id}", s.api(s.handleAPIGate))
 		r.Get("/models/{name}/deployments", s.api(s.handleAPIDeployments))
+		r.Get("/models/{name}/batches", s.api(s.handleAPIBatches))
+		r.Get("/batches/{id}", s.api(s.handleAPIBatch))
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(s.requireLabeler)
+		r.Post("/batches/{id}/next", s.api(s.handleAPINextItem))
+		r.Post("/batches/{id}/undo", s.api(s.handleAPIUndo))
+		r.Post("/items/{id}/label", s.api(s.handleAPILabelItem))
+		r.Post("/items/{id}/skip", s.api(s.handleAPISkipItem))
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireScope(ml.ScopeAdmin))
@@ -170,6 +185,8 @@ func (s *Server) mountAPI(r chi.Router) {
 		r.Post("/models/{name}/gates/{id}/reject", s.api(s.handleAPIReject))
 		r.Post("/models/{name}/versions/{id}/promote", s.api(s.handleAPIPromote))
 		r.Post("/models/{name}/rollback", s.api(s.handleAPIRollback))
+		r.Post("/models/{name}/batches", s.api(s.handleAPIStartBatch))
+		r.Post("/items/{id}/settle", s.api(s.handleAPISettle))
 	})
 	r.With(s.requireScope(ml.ScopePredict)).Post("/models/{name}/predict", s.api(s.handlePredict))
 	r.With(s.requireScope(ml.ScopeAdmin)).Post("/models/{name}/retrain", s.api(s.handleAPIRetrain))

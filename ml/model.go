@@ -93,6 +93,8 @@ type ModelConfig struct {
 	Gate GateConfig `json:"gate"`
 	// Notify sends events to a webhook.
 	Notify NotifyConfig `json:"notify"`
+	// Labeling sets the label budget and leases for annotators.
+	Labeling LabelingConfig `json:"labeling"`
 }
 
 // Monitoring windows.
@@ -320,6 +322,9 @@ func (m *Model) Validate() error {
 		return err
 	}
 	if err := m.Config.Notify.validate(); err != nil {
+		return err
+	}
+	if err := m.Config.Labeling.validate(); err != nil {
 		return err
 	}
 	if !ValidName(m.Name) {

@@ -190,7 +190,86 @@
     }, [xs, xs.slice(), at(ch), at(cl)]);
   }
 
+  // Labeling: one item at a time from the JSON API, keyboard first. Each
+  // label's response carries the next item, so labeling never waits.
+  function labeler(el) {
+    var batch = el.getAttribute("data-labeling");
+    var classes = (el.getAttribute("data-classes") || "").split("\x1f");
+    var box = el.querySelector("[data-role=item]");
+    var status = el.querySelector("[data-role=status]");
+    var cur = null, busy = false;
+    var text = function (s) { var d = document.createElement("div"); d.textContent = s == null ? "" : String(s); return d.innerHTML; };
+    var bar = function (role, used, limit, label) {
+      var b = el.querySelector("[data-role=" + role + "-bar]"), t = el.querySelector("[data-role=" + role + "-text]");
+      if (limit < 0) { b.style.width = "0"; t.textContent = used + " (no limit)"; return; }
+      b.style.width = Math.min(100, limit ? 100 * used / limit : 0) + "%";
+      t.textContent = used + "/" + limit + (label ? " " + label : "");
+    };
+    var show = function (v) {
+      cur = v;
+      if (!v) { box.innerHTML = "<p class=\"muted\" data-testid=\"label-done\">Nothing left for you in this batch.</p>"; return; }
+      var it = v.item, rows = (v.features || []).map(function (f) {
+        return "<tr><td class=\"mono\">" + text(f.name) + "</td><td class=\"val\">" + text(f.value) + "</td><td class=\"hint\">" + text(f.range || "") + "</td></tr>";
+      }).join("");
+      box.innerHTML = "<div class=\"item-head\"><div><div class=\"hint\">Observation " + it.obs_id + " · item " + it.id + "</div>" +
+        "<div class=\"hint\">Chosen by " + text(v.batch.strategy) + ": " + text(it.why) + "</div></div>" +
+        "<div><div class=\"hint\">model score</div><div class=\"score\" data-testid=\"item-score\">" + Number(it.score).toFixed(3) + "</div></div></div>" +
+        "<table class=\"features\" data-testid=\"item-features\"><thead><tr><th>Feature</th><th>Value</th><th>Reference range (5–95%)</th></tr></thead><tbody>" + rows + "</tbody></table>";
+      box.setAttribute("data-item", it.id);
+      bar("batch", v.batch.done, v.batch.size, "done");
+      bar("budget", v.budget.used, v.budget.limit, "used");
+    };
+    var call = function (url, body, then) {
+      if (busy) { return; }
+      busy = true;
+      fetch(url, { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json", "Accept": "application/json" }, body: body ? JSON.stringify(body) : "{}" })
+        .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, j: j }; }); })
+        .then(function (res) {
+          busy = false;
+          if (!res.ok) { status.textContent = (res.j.error && res.j.error.message) || "failed"; if (res.j.error && res.j.error.code === "not_found") { show(null); } return; }
+          status.textContent = "";
+          then(res.j);
+        })
+        .catch(function (e) { busy = false; status.textContent = String(e); });
+    };
+    var next = function (j) {
+      if (j.next) { show(j.next); } else { show(null); if (j.next_error) { status.textContent = j.next_error; } }
+    };
+    var label = function (i) { if (cur) { call("/api/v1/items/" + cur.item.id + "/label", { label: i }, function (j) { status.textContent = "labeled " + classes[i]; next(j); }); } };
+    var skip = function () { if (cur) { call("/api/v1/items/" + cur.item.id + "/skip", null, function (j) { status.textContent = "skipped"; next(j); }); } };
+    var undo = function () { call("/api/v1/batches/" + batch + "/undo", null, function (j) { status.textContent = "undone"; next(j); }); };
+    el.querySelectorAll("[data-label]").forEach(function (b) { b.addEventListener("click", function () { label(parseInt(b.getAttribute("data-label"), 10)); }); });
+    el.querySelector("[data-action=skip]").addEventListener("click", skip);
+    el.querySelector("[data-action=undo]").addEventListener("click", undo);
+    var binary = classes.length === 2 && classes[0] === "0";
+    document.addEventListener("keydown", function (e) {
+      if (e.ctrlKey || e.metaKey || e.altKey || (e.target && /INPUT|TEXTAREA|SELECT/.test(e.target.tagName))) { return; }
+      var k = e.key.toLowerCase();
+      if (k === "s") { e.preventDefault(); skip(); return; }
+      if (k === "u") { e.preventDefault(); undo(); return; }
+      if (/^[0-9]$/.test(k)) {
+        var i = binary ? parseInt(k, 10) : parseInt(k, 10) - 1;
+        if (i >= 0 && i < classes.length) { e.preventDefault(); label(i); }
+      }
+    });
+    call("/api/v1/batches/" + batch + "/next", null, function (j) { show(j); });
+  }
+
+  // Labels spent against the model's metric, one point per version.
+  function labelsCurve(el) {
+    var pts = JSON.parse(el.getAttribute("data-curve") || "[]");
+    if (!pts.length) { el.innerHTML = "<p class=\"muted\">No version trained since labeling began.</p>"; return; }
+    var f3 = function (u, v) { return v == null ? "-" : v.toFixed(3); };
+    redraw(el, {
+      height: 240, scales: { x: { time: false } },
+      axes: [{ stroke: "#5f6b7a", grid: { stroke: "#eef1f5" }, label: "annotator labels" }, { stroke: "#5f6b7a", grid: { stroke: "#eef1f5" }, size: 50, label: el.getAttribute("data-metric") }],
+      series: [{ label: "labels" }, { label: el.getAttribute("data-metric"), stroke: "#1f7ae0", width: 2, points: { show: true, size: 7 }, value: f3 }]
+    }, [pts.map(function (p) { return p.labels; }), pts.map(function (p) { return p.metric; })]);
+  }
+
   function init(root) {
+    (root || document).querySelectorAll("[data-labeling]").forEach(function (el) { if (!el._freshetInit) { el._freshetInit = true; labeler(el); } });
+    (root || document).querySelectorAll("[data-chart=labels-curve]").forEach(function (el) { if (!el._freshetInit) { el._freshetInit = true; labelsCurve(el); } });
     (root || document).querySelectorAll("[data-chart=calibration]").forEach(function (el) { if (!el._freshetInit) { el._freshetInit = true; calibrationChart(el); } });
     (root || document).querySelectorAll("[data-chart=drift]").forEach(function (el) { if (!el._freshetInit) { el._freshetInit = true; driftChart(el); } });
     (root || document).querySelectorAll("[data-chart=decay]").forEach(function (el) { if (!el._freshetInit) { el._freshetInit = true; decayChart(el); } });

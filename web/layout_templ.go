@@ -20,7 +20,7 @@ var navItems = []navItem{
 	{key: "models", href: "/models", label: "Models", icon: "◆"},
 	{key: "jobs", href: "/jobs", label: "Jobs", icon: "▶"},
 	{key: "gates", href: "/gates", label: "Gates", icon: "✔"},
-	{key: "labeling", href: "/labeling", label: "Labeling", icon: "✎", soon: true},
+	{key: "labeling", href: "/labeling", label: "Labeling", icon: "✎"},
 	{key: "audit", href: "/audit", label: "Audit", icon: "☰", minLead: true},
 	{key: "settings", href: "/settings", label: "Settings", icon: "⚙", admin: true},
 }
