@@ -552,6 +552,13 @@ func (db *DB) Scan(ctx context.Context, m *ml.Model, f ScanFilter) (*Frame, erro
 	}
 	rows.Close()
 	if out.Len() > 0 {
+		// Only the labels of rows the filter can keep.
+		if f.AfterID > 0 {
+			idLo = max(idLo, f.AfterID+1)
+		}
+		if f.ToID > 0 {
+			idHi = min(idHi, f.ToID+1)
+		}
 		if err := applyLabels(ctx, tx, m.ID, idLo, idHi, out); err != nil {
 			return nil, err
 		}
