@@ -284,16 +284,24 @@ func (s *Server) handleAPILabelItem(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	a, it, err := s.DB.SubmitLabel(r.Context(), m, it.ID, labeler(r), y)
-	if err != nil {
-		return err
+	a, it, next, bud, nerr := s.DB.LabelAndNext(r.Context(), m, it.ID, labeler(r), y)
+	if a == nil {
+		return nerr
 	}
 	s.Metrics.Labels.WithLabelValues(m.Name).Inc()
 	out := map[string]any{"annotation": a, "item": it}
-	if next, err := s.nextItem(r, m, b); err == nil {
-		out["next"] = next
-	} else {
-		out["next_error"] = ml.ErrorMessage(err)
+	if next != nil {
+		b, err = s.DB.FindBatch(r.Context(), b.ID)
+		if err != nil {
+			return err
+		}
+		v, err := s.itemView(r, m, b, next, bud)
+		if err != nil {
+			return err
+		}
+		out["next"] = v
+	} else if nerr != nil {
+		out["next_error"] = ml.ErrorMessage(nerr)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -154,6 +154,14 @@ func (db *DB) NextItem(ctx context.Context, m *ml.Model, batchID int64, user str
 		return nil, LabelBudget{}, err
 	}
 	defer tx.Rollback()
+	it, bud, err := db.nextItemTx(ctx, tx, m, batchID, user)
+	if err != nil {
+		return nil, bud, err
+	}
+	return it, bud, tx.Commit()
+}
+
+func (db *DB) nextItemTx(ctx context.Context, tx *sql.Tx, m *ml.Model, batchID int64, user string) (*ml.LabelItem, LabelBudget, error) {
 	now := db.now()
 	bud, err := db.budgetTx(ctx, tx, m)
 	if err != nil {
@@ -162,13 +170,13 @@ func (db *DB) NextItem(ctx context.Context, m *ml.Model, batchID int64, user str
 	it, err := scanItem(tx.QueryRowContext(ctx, `SELECT `+itemCols+` FROM label_items WHERE batch_id = ? AND leased_to = ? AND lease_until > ? AND given < needed
 		ORDER BY position LIMIT 1`, batchID, user, now))
 	if err == nil {
-		return it, bud, tx.Commit()
+		return it, bud, nil
 	} else if !errors.Is(err, sql.ErrNoRows) {
 		return nil, bud, err
 	}
 	if bud.Limit >= 0 {
 		var held int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM label_items WHERE model_id = ? AND leased_to IS NOT NULL AND lease_until > ? AND given < needed`, m.ID, now).Scan(&held); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM label_items WHERE model_id = ? AND lease_until > ? AND given < needed`, m.ID, now).Scan(&held); err != nil {
 			return nil, bud, err
 		}
 		if bud.Used+held >= bud.Limit {
@@ -190,7 +198,36 @@ func (db *DB) NextItem(ctx context.Context, m *ml.Model, batchID int64, user str
 		return nil, bud, err
 	}
 	it.LeasedTo, it.LeaseUntil = user, time.UnixMilli(until).UTC()
-	return it, bud, tx.Commit()
+	return it, bud, nil
+}
+
+// LabelAndNext records a label and leases the next item in the same
+// transaction, so an annotator's answer costs one write; the next item
+// is nil (with its reason) when there is none.
+func (db *DB) LabelAndNext(ctx context.Context, m *ml.Model, itemID int64, user string, label float64) (*ml.Annotation, *ml.LabelItem, *ml.LabelItem, LabelBudget, error) {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return nil, nil, nil, LabelBudget{}, err
+	}
+	defer tx.Rollback()
+	a, it, err := db.submitTx(ctx, tx, m, itemID, user, label)
+	if err != nil {
+		return nil, nil, nil, LabelBudget{}, err
+	}
+	next, bud, nerr := db.nextItemTx(ctx, tx, m, it.BatchID, user)
+	if nerr != nil {
+		if c := ml.ErrorCode(nerr); c != ml.ENOTFOUND && c != ml.ECONFLICT {
+			return nil, nil, nil, bud, nerr
+		}
+		next = nil
+		if bud, err = db.budgetTx(ctx, tx, m); err != nil {
+			return nil, nil, nil, bud, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, nil, nil, bud, err
+	}
+	return a, it, next, bud, nerr
 }
 
 // SubmitLabel records user's label on an item they hold, within the
@@ -198,14 +235,22 @@ func (db *DB) NextItem(ctx context.Context, m *ml.Model, batchID int64, user str
 // the item has all its labels, the majority becomes the observation's
 // label (source annotator); a tie leaves it for a lead to settle.
 func (db *DB) SubmitLabel(ctx context.Context, m *ml.Model, itemID int64, user string, label float64) (*ml.Annotation, *ml.LabelItem, error) {
-	if err := validLabel(m, label); err != nil {
-		return nil, nil, err
-	}
 	tx, err := db.begin(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer tx.Rollback()
+	a, it, err := db.submitTx(ctx, tx, m, itemID, user, label)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, it, tx.Commit()
+}
+
+func (db *DB) submitTx(ctx context.Context, tx *sql.Tx, m *ml.Model, itemID int64, user string, label float64) (*ml.Annotation, *ml.LabelItem, error) {
+	if err := validLabel(m, label); err != nil {
+		return nil, nil, err
+	}
 	now := db.now()
 	it, err := scanItem(tx.QueryRowContext(ctx, `SELECT `+itemCols+` FROM label_items WHERE id = ? AND model_id = ?`, itemID, m.ID))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -254,7 +299,7 @@ func (db *DB) SubmitLabel(ctx context.Context, m *ml.Model, itemID int64, user s
 			return nil, nil, err
 		}
 	}
-	return a, it, tx.Commit()
+	return a, it, nil
 }
 
 func validLabel(m *ml.Model, y float64) error {
