@@ -236,7 +236,9 @@ func TestQueueRetrainSucceeds(t *testing.T) {
 		}
 		return j.Done()
 	})
-	if got := strings.Join(states, " → "); got != "queued → running → succeeded" {
+	// Polling may miss the short running state on a busy machine; the log
+	// shows the attempt started. No other state may appear.
+	if got := strings.Join(states, " → "); got != "queued → running → succeeded" && got != "queued → succeeded" {
 		t.Fatalf("states %s; error %q\n%s", got, done.Error, done.Log)
 	}
 	if done.Attempt != 1 || done.CPUSeconds <= 0 || done.WallSeconds <= 0 || done.PeakRSS <= 0 || done.Rows <= 0 || done.Rounds != 300 {

@@ -200,51 +200,18 @@ func standardise(X [][]float64) ([]float64, int) {
 type rankScaler struct {
 	X      [][]float64
 	sorted [][]float64 // per column, a sorted sample of its non-missing values
-	z      bool        // experiment: z-scores instead of ranks
-	mean   []float64
-	inv    []float64
 }
 
-// KCenterScale is temporary, for experiments: "rank" or "z".
-var KCenterScale = "rank"
-
+// rankSample is the most values per column the ranks are estimated from:
+// a rank is then within about 1/2048 of the exact one, far below any
+// distance that matters to k-center.
 const rankSample = 2048
 
 func newRankScaler(X [][]float64) *rankScaler {
 	sc := &rankScaler{X: X, sorted: make([][]float64, len(X))}
-	if KCenterScale == "z" {
-		sc.z = true
-		sc.mean = make([]float64, len(X))
-		sc.inv = make([]float64, len(X))
-		for j, col := range X {
-			s, m := 0.0, 0
-			for _, v := range col {
-				if !math.IsNaN(v) {
-					s += v
-					m++
-				}
-			}
-			if m == 0 {
-				continue
-			}
-			mean := s / float64(m)
-			ss := 0.0
-			for _, v := range col {
-				if !math.IsNaN(v) {
-					ss += (v - mean) * (v - mean)
-				}
-			}
-			sd := math.Sqrt(ss / float64(m))
-			sc.mean[j] = mean
-			if sd > 0 {
-				sc.inv[j] = 1 / sd
-			}
-		}
-		return sc
-	}
 	for j, col := range X {
 		step := max(1, len(col)/rankSample)
-		s := make([]float64, 0, min(len(col), rankSample+1))
+		s := make([]float64, 0, len(col)/step+1)
 		for i := 0; i < len(col); i += step {
 			if !math.IsNaN(col[i]) {
 				s = append(s, col[i])
@@ -262,44 +229,26 @@ func (sc *rankScaler) rows(idx []int) []float64 {
 	out := make([]float64, len(idx)*d)
 	for j, col := range sc.X {
 		for n, i := range idx {
-			out[n*d+j] = sc.scale(j, col[i])
+			out[n*d+j] = sc.rank(j, col[i])
 		}
 	}
 	return out
 }
 
-func (sc *rankScaler) scale(j int, v float64) float64 {
-	if sc.z {
-		if math.IsNaN(v) {
-			return 0
-		}
-		return (v - sc.mean[j]) * sc.inv[j]
-	}
+// rank is v's mid-rank in column j: (values below v + values up to v) / 2n.
+func (sc *rankScaler) rank(j int, v float64) float64 {
 	s := sc.sorted[j]
 	if math.IsNaN(v) || len(s) == 0 {
 		return 0.5
 	}
-	lo, _ := slices.BinarySearch(s, v) // values < v
-	hi := lo
-	for hi < len(s) && s[hi] == v {
-		hi++
-	}
-	if hi-lo > 8 { // many ties: find the end by bisection
-		hi = lo + sort0(s[lo:], v)
-	}
-	return (float64(lo) + float64(hi)) / (2 * float64(len(s)))
-}
-
-// sort0 returns the number of leading elements of s equal to v (s sorted,
-// s[0] == v).
-func sort0(s []float64, v float64) int {
-	i, _ := slices.BinarySearchFunc(s, v, func(a, b float64) int {
-		if a <= b {
+	below, _ := slices.BinarySearch(s, v)
+	upTo, _ := slices.BinarySearchFunc(s, v, func(e, t float64) int {
+		if e <= t {
 			return -1
 		}
 		return 1
 	})
-	return i
+	return float64(below+upTo) / float64(2*len(s))
 }
 
 // parallel runs fn over [0, n) in contiguous blocks on all CPUs. Each

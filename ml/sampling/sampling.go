@@ -247,7 +247,7 @@ func unlabeled(rows int, labeled []int) []int {
 	for _, r := range labeled {
 		skip[r] = true
 	}
-	out := make([]int, 0, rows-len(labeled))
+	out := make([]int, 0, max(0, rows-len(labeled)))
 	for i := range rows {
 		if !skip[i] {
 			out = append(out, i)
@@ -366,6 +366,9 @@ func topK[T any](xs []T, k int, cmpf func(a, b T) int) []T {
 			lo, hi = k, k
 		}
 	}
+	// xs[:lo] holds elements no greater than those in xs[lo:hi] and
+	// xs[hi:] none smaller; sort the few in between to settle the rest.
+	slices.SortFunc(xs[lo:hi], cmpf)
 	slices.SortFunc(xs[:k], cmpf)
 	return xs[:k]
 }
@@ -381,7 +384,7 @@ func (s *selector) uncertainty(st Strategy) (u []float64, describe func(row int)
 		return u, func(r int) string { return "entropy " + num(u[r]) + " of 1" }, "least sure"
 	case StrategyCommittee:
 		u = CommitteeVariance(s.p.Members)
-		return u, func(r int) string { return "committee variance " + num(u[r]) }, "most disputed"
+		return u, func(r int) string { return "committee sd " + num(math.Sqrt(u[r])) }, "most disputed"
 	}
 	u = Margin(s.p)
 	return u, func(r int) string { return "margin " + num(1-u[r]) }, "least sure"
@@ -457,10 +460,11 @@ func share(rank, n int) string {
 // pct formats a share in [0, 1] as a percentage.
 func pct(x float64) string { return strip(fmt.Sprintf("%.1f", 100*x)) + "%" }
 
-// num formats a score for people: two significant decimals.
+// num formats a score for people: two decimals, "< 0.01" for a tiny
+// positive value.
 func num(x float64) string {
-	if x != 0 && math.Abs(x) < 0.01 {
-		return fmt.Sprintf("%.2g", x)
+	if x > 0 && x < 0.005 {
+		return "< 0.01"
 	}
 	return fmt.Sprintf("%.2f", x)
 }
