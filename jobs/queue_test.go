@@ -236,10 +236,14 @@ func TestQueueRetrainSucceeds(t *testing.T) {
 		}
 		return j.Done()
 	})
-	// Polling may miss the short running state on a busy machine; the log
-	// shows the attempt started. No other state may appear.
-	if got := strings.Join(states, " → "); got != "queued → running → succeeded" && got != "queued → succeeded" {
-		t.Fatalf("states %s; error %q\n%s", got, done.Error, done.Log)
+	// Polling may miss a short state on a busy machine (the log shows the
+	// attempt started); what it sees must be in order, ending succeeded.
+	order := map[string]int{ml.JobQueued: 0, ml.JobRunning: 1, ml.JobSucceeded: 2}
+	for i, st := range states {
+		k, ok := order[st]
+		if !ok || (i > 0 && k <= order[states[i-1]]) || (i == len(states)-1 && st != ml.JobSucceeded) {
+			t.Fatalf("states %s; error %q\n%s", strings.Join(states, " → "), done.Error, done.Log)
+		}
 	}
 	if done.Attempt != 1 || done.CPUSeconds <= 0 || done.WallSeconds <= 0 || done.PeakRSS <= 0 || done.Rows <= 0 || done.Rounds != 300 {
 		t.Errorf("cost: attempt %d, %.3f CPU-s, %.3f s, %d bytes, %d rows, %d rounds", done.Attempt, done.CPUSeconds, done.WallSeconds, done.PeakRSS, done.Rows, done.Rounds)
