@@ -265,22 +265,7 @@ func (s *Server) nextItem(r *http.Request, m *ml.Model, b *ml.QueryBatch) (*item
 // handleAPILabelItem is POST /api/v1/items/{id}/label {"label": 1}: the
 // response carries the next item, so labeling never waits.
 func (s *Server) handleAPILabelItem(w http.ResponseWriter, r *http.Request) error {
-	var body struct {
-		Label *float64 `json:"label"`
-		Class string   `json:"class"`
-	}
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4<<10))
-	if err != nil {
-		return err
-	}
-	if err := decodeStrict(raw, &body); err != nil {
-		return err
-	}
-	it, m, b, err := s.itemFromURL(r)
-	if err != nil {
-		return err
-	}
-	y, err := labelValue(m, body.Label, body.Class)
+	it, m, b, y, err := s.labelRequest(w, r)
 	if err != nil {
 		return err
 	}
@@ -305,6 +290,28 @@ func (s *Server) handleAPILabelItem(w http.ResponseWriter, r *http.Request) erro
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// labelRequest reads {"label": 1} or {"class": "..."} for the item the
+// URL names.
+func (s *Server) labelRequest(w http.ResponseWriter, r *http.Request) (*ml.LabelItem, *ml.Model, *ml.QueryBatch, float64, error) {
+	var body struct {
+		Label *float64 `json:"label"`
+		Class string   `json:"class"`
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4<<10))
+	if err != nil {
+		return nil, nil, nil, 0, err
+	}
+	if err := decodeStrict(raw, &body); err != nil {
+		return nil, nil, nil, 0, err
+	}
+	it, m, b, err := s.itemFromURL(r)
+	if err != nil {
+		return nil, nil, nil, 0, err
+	}
+	y, err := labelValue(m, body.Label, body.Class)
+	return it, m, b, y, err
 }
 
 func labelValue(m *ml.Model, y *float64, class string) (float64, error) {
@@ -488,22 +495,7 @@ func (s *Server) handleAPIBatch(w http.ResponseWriter, r *http.Request) error {
 // handleAPISettle is POST /api/v1/items/{id}/settle {"label": 1}: a
 // lead's final label for a tied item.
 func (s *Server) handleAPISettle(w http.ResponseWriter, r *http.Request) error {
-	var body struct {
-		Label *float64 `json:"label"`
-		Class string   `json:"class"`
-	}
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4<<10))
-	if err != nil {
-		return err
-	}
-	if err := decodeStrict(raw, &body); err != nil {
-		return err
-	}
-	it, m, _, err := s.itemFromURL(r)
-	if err != nil {
-		return err
-	}
-	y, err := labelValue(m, body.Label, body.Class)
+	it, m, _, y, err := s.labelRequest(w, r)
 	if err != nil {
 		return err
 	}

@@ -84,8 +84,10 @@ func runChild() int {
 		reniceAll(n)
 	}
 	dir := os.Getenv(childDirEnv)
-	fail := func(err error) int {
-		res := childResult{Error: childErrorText(err), Code: ml.ErrorCode(err)}
+	// failWith records what the run found (validation, data), if
+	// anything, with the error.
+	failWith := func(t *Trained, err error) int {
+		res := childResult{Trained: t, Error: childErrorText(err), Code: ml.ErrorCode(err)}
 		b, _ := json.Marshal(res)
 		os.WriteFile(filepath.Join(dir, "result.json"), b, 0o640)
 		fmt.Fprintln(os.Stderr, err)
@@ -94,6 +96,7 @@ func runChild() int {
 		}
 		return 1
 	}
+	fail := func(err error) int { return failWith(nil, err) }
 	var spec TrainSpec
 	if err := json.Unmarshal([]byte(os.Getenv(childSpecEnv)), &spec); err != nil {
 		return fail(fmt.Errorf("bad training spec: %w", err))
@@ -120,15 +123,7 @@ func runChild() int {
 	}
 	t, err := Train(ctx, db, os.Getenv(childDataEnv), spec, progress)
 	if err != nil {
-		// What the run found (validation, data) is kept with the error.
-		res := childResult{Trained: t, Error: childErrorText(err), Code: ml.ErrorCode(err)}
-		b, _ := json.Marshal(res)
-		os.WriteFile(filepath.Join(dir, "result.json"), b, 0o640)
-		fmt.Fprintln(os.Stderr, err)
-		if c := ml.ErrorCode(err); c == ml.EINVALID || c == ml.ENOTFOUND {
-			return exitBadData
-		}
-		return 1
+		return failWith(t, err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "model.txt"), t.Artifact, 0o640); err != nil {
 		return fail(err)
