@@ -19,9 +19,9 @@ import (
 
 // jobFromURL reads the {id} of a job URL.
 func (s *Server) jobFromURL(r *http.Request) (*ml.Job, error) {
-	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
-	if err != nil || id <= 0 {
-		return nil, ml.Errorf(ml.ENOTFOUND, "job %q not found", chi.URLParam(r, "id"))
+	id, err := idParam(r, "id")
+	if err != nil {
+		return nil, err
 	}
 	return s.DB.FindJob(r.Context(), id)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -607,6 +608,21 @@ func (s *Server) labelsCurve(r *http.Request, m *ml.Model) (string, error) {
 		Labels int     `json:"labels"`
 		Metric float64 `json:"metric"`
 	}
+	// When every label was given, once; each version counts those before it.
+	rows, err := s.DB.Read.QueryContext(r.Context(), `SELECT at FROM annotations WHERE model_id = ? AND undone = 0 ORDER BY at`, m.ID)
+	if err != nil {
+		return "", err
+	}
+	var at []int64
+	for rows.Next() {
+		var t int64
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return "", err
+		}
+		at = append(at, t)
+	}
+	rows.Close()
 	var pts []pt
 	for i := len(vs) - 1; i >= 0; i-- {
 		v := vs[i]
@@ -614,10 +630,7 @@ func (s *Server) labelsCurve(r *http.Request, m *ml.Model) (string, error) {
 		if !ok || math.IsNaN(x) {
 			continue
 		}
-		var n int
-		if err := s.DB.Read.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM annotations WHERE model_id = ? AND undone = 0 AND at <= ?`, m.ID, v.CreatedAt.UnixMilli()).Scan(&n); err != nil {
-			return "", err
-		}
+		n, _ := slices.BinarySearch(at, v.CreatedAt.UnixMilli()+1)
 		pts = append(pts, pt{n, x})
 	}
 	b, _ := json.Marshal(pts)

@@ -86,9 +86,6 @@ func (r *Runner) Judge(ctx context.Context, m *ml.Model, v *ml.Version, artifact
 	if err != nil {
 		return nil, false, err
 	}
-	if champ == nil {
-		firstModel(rep)
-	}
 	d.Pass = rep.Pass
 	d.Summary = gateSummary(rep, champ, hold.Len(), note)
 	d.Report, _ = json.Marshal(rep)
@@ -111,12 +108,8 @@ func (r *Runner) Judge(ctx context.Context, m *ml.Model, v *ml.Version, artifact
 func (r *Runner) holdout(ctx context.Context, m *ml.Model, v *ml.Version) (train.Data, string, error) {
 	dv := v.Data
 	if dv.HoldoutRows > 0 {
-		fr, err := r.DB.Scan(ctx, m, store.ScanFilter{AfterID: dv.HoldoutFromID - 1, ToID: dv.HoldoutToID, LabeledOnly: true})
-		if err != nil {
-			return train.Data{}, "", err
-		}
-		d := train.Data{X: fr.X, Y: fr.Label, Time: fr.Time, IDs: fr.ID}.TimeOrdered()
-		return d, "", nil
+		d, err := labeledRange(ctx, r.DB, m, dv.HoldoutFromID, dv.HoldoutToID)
+		return d, "", err
 	}
 	fr, err := r.DB.Scan(ctx, m, store.ScanFilter{LabeledOnly: true})
 	if err != nil {
@@ -207,23 +200,4 @@ func (r *Runner) finishGated(ctx context.Context, jobID int64, out store.JobOutc
 		r.Notify(ctx, m, ml.EventPromoted, map[string]any{"version": v.Number, "version_id": v.ID, "decision_id": dec.ID, "by": "gate"})
 	}
 	return nil
-}
-
-// firstModel applies the rule for a model's first version: with nothing
-// serving, it is judged on the floor alone; the other checks are shown
-// and noted but do not hold it back.
-func firstModel(rep *gate.Report) {
-	rep.Pass, rep.Reasons = true, nil
-	for i, c := range rep.Checks {
-		if c.Skipped || c.Pass {
-			continue
-		}
-		if c.Name == gate.CheckFloor {
-			rep.Pass = false
-			rep.Reasons = append(rep.Reasons, c.Detail)
-			continue
-		}
-		rep.Checks[i].Detail += " (noted: a first model is judged on the floor only)"
-		rep.Notes = append(rep.Notes, c.Name+" would fail: "+c.Detail)
-	}
 }

@@ -162,23 +162,25 @@ func snapshotOf(m *ml.Model, X [][]float64, y []float64, t []int64, idx []int) *
 	return s
 }
 
+// labeledRange reads a model's labeled rows with ids in [from, to], in
+// time order.
+func labeledRange(ctx context.Context, db *store.DB, m *ml.Model, from, to int64) (train.Data, error) {
+	fr, err := db.Scan(ctx, m, store.ScanFilter{AfterID: from - 1, ToID: to, LabeledOnly: true})
+	if err != nil {
+		return train.Data{}, err
+	}
+	return train.Data{X: fr.X, Y: fr.Label, Time: fr.Time, IDs: fr.ID}.TimeOrdered(), nil
+}
+
 // DataSnapshot reads back the rows of a data version: the labeled rows in
 // its id range, in time order. Match reports whether they hash to the
 // version's hash (they do not when labels changed since, or when the
 // window weighed its rows).
 func DataSnapshot(ctx context.Context, db *store.DB, m *ml.Model, dv ml.DataVersion) (snap *Snapshot, match bool, err error) {
-	fr, err := db.Scan(ctx, m, store.ScanFilter{AfterID: dv.FromID - 1, ToID: dv.ToID, LabeledOnly: true})
+	d, err := labeledRange(ctx, db, m, dv.FromID, dv.ToID)
 	if err != nil {
 		return nil, false, err
 	}
-	d := train.Data{X: fr.X, Y: fr.Label, Time: fr.Time, IDs: fr.ID}.TimeOrdered()
-	idx := make([]int, 0, d.Len())
-	for i, id := range d.IDs {
-		if id >= dv.FromID && id <= dv.ToID {
-			idx = append(idx, i)
-		}
-	}
-	d = d.Rows(idx)
 	all := make([]int, d.Len())
 	for i := range all {
 		all[i] = i

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -184,7 +185,7 @@ func (r *Runner) Evaluate(ctx context.Context, m *ml.Model, manual *policy.Manua
 		// A schedule is consumed by the retrain it queues; held back
 		// (cooldown, budget, a job already queued) it stays due and fires
 		// once the suppression lifts (see ml/policy, "The caller's part").
-		if dec.Outcome == policy.OutcomeFired && contains(dec.Fired, ml.TriggerSchedule) {
+		if dec.Outcome == policy.OutcomeFired && slices.Contains(dec.Fired, ml.TriggerSchedule) {
 			ps.LastScheduled = now
 		}
 		if err := db.SavePolicyState(ctx, m.ID, ps); err != nil {
@@ -265,13 +266,4 @@ func metricOf(p monitor.Perf, metric string) float64 {
 		return p.Accuracy
 	}
 	return p.AUC
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }

@@ -143,6 +143,18 @@ func (db *DB) StartJob(ctx context.Context, id int64, attempt int) (*ml.Job, err
 	return db.FindJob(ctx, id)
 }
 
+// logLines stamps lines for a job's log.
+func logLines(ms int64, lines []string) string {
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(logLine(ms, l))
+	}
+	return b.String()
+}
+
+// riverTime is how River's SQLite driver writes times.
+func riverTime(ms int64) string { return time.UnixMilli(ms).UTC().Format("2006-01-02 15:04:05.000") }
+
 func logLine(ms int64, s string) string {
 	return time.UnixMilli(ms).UTC().Format("15:04:05.000") + "  " + strings.TrimRight(s, "\n") + "\n"
 }
@@ -152,12 +164,8 @@ func logLine(ms int64, s string) string {
 // cancel the job.
 func (db *DB) JobProgress(ctx context.Context, id int64, phase string, progress float64, lines []string) (cancel bool, err error) {
 	now := db.now()
-	var b strings.Builder
-	for _, l := range lines {
-		b.WriteString(logLine(now, l))
-	}
 	err = db.Write.QueryRowContext(ctx, `UPDATE train_jobs SET phase = COALESCE(NULLIF(?, ''), phase), progress = MAX(progress, ?), heartbeat_at = ?,
-		log = substr(log || ?, -?) WHERE id = ? RETURNING cancel_requested`, phase, progress, now, b.String(), maxJobLog, id).Scan(&cancel)
+		log = substr(log || ?, -?) WHERE id = ? RETURNING cancel_requested`, phase, progress, now, logLines(now, lines), maxJobLog, id).Scan(&cancel)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, ml.Errorf(ml.ENOTFOUND, "job %d not found", id)
 	}
@@ -227,13 +235,9 @@ func (db *DB) FinishJobGated(ctx context.Context, id int64, o JobOutcome, m *ml.
 			}
 		}
 	}
-	var b strings.Builder
-	for _, l := range o.Log {
-		b.WriteString(logLine(now, l))
-	}
 	sets := []string{"state = ?", "error = ?", "cpu_seconds = cpu_seconds + ?", "wall_seconds = wall_seconds + ?", "peak_rss = MAX(peak_rss, ?)",
 		"heartbeat_at = ?", "log = substr(log || ?, -?)"}
-	args := []any{o.State, o.Error, o.CPUSeconds, o.WallSeconds, o.PeakRSS, now, b.String(), maxJobLog}
+	args := []any{o.State, o.Error, o.CPUSeconds, o.WallSeconds, o.PeakRSS, now, logLines(now, o.Log), maxJobLog}
 	if o.State != ml.JobQueued {
 		sets, args = append(sets, "finished_at = ?"), append(args, now)
 	}
@@ -345,7 +349,7 @@ func (db *DB) RequeueLostJob(ctx context.Context, id int64, why string) (requeue
 	switch {
 	case rstate == "running" && attempt < maxAttempts:
 		if _, err := tx.ExecContext(ctx, `UPDATE river_job SET state = 'retryable', scheduled_at = ?, attempted_by = NULL WHERE id = ? AND state = 'running'`,
-			time.UnixMilli(now).UTC().Format("2006-01-02 15:04:05.000"), id); err != nil {
+			riverTime(now), id); err != nil {
 			return false, fmt.Errorf("store: requeue job: %w", err)
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE train_jobs SET state = 'queued', phase = 'retrying', log = substr(log || ?, -?) WHERE id = ? AND state = 'running'`,
@@ -354,7 +358,7 @@ func (db *DB) RequeueLostJob(ctx context.Context, id int64, why string) (requeue
 	case rstate == "running" || rstate == "missing" || rstate == "discarded" || rstate == "cancelled":
 		if rstate == "running" {
 			if _, err := tx.ExecContext(ctx, `UPDATE river_job SET state = 'discarded', finalized_at = ? WHERE id = ? AND state = 'running'`,
-				time.UnixMilli(now).UTC().Format("2006-01-02 15:04:05.000"), id); err != nil {
+				riverTime(now), id); err != nil {
 				return false, err
 			}
 		}

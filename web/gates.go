@@ -164,11 +164,6 @@ func MetricOf(m map[string]float64, k string) string {
 	return Num(x)
 }
 
-// lowerIsBetter reports the loss metrics.
-func lowerIsBetter(k string) bool {
-	return k == ml.MetricLogLoss || k == ml.MetricRMSE || k == "brier" || k == "mae"
-}
-
 // MetricChange is challenger − champion with an arrow for better/worse.
 func MetricChange(champ, chal map[string]float64, k string) string {
 	a, ok1 := champ[k]
@@ -178,7 +173,7 @@ func MetricChange(champ, chal map[string]float64, k string) string {
 	}
 	d := b - a
 	better := d > 0
-	if lowerIsBetter(k) {
+	if gate.LowerIsBetter(k) {
 		better = d < 0
 	}
 	arrow := "▼"

@@ -514,3 +514,16 @@ func TestBinaryDropTest(t *testing.T) {
 		t.Errorf("rmse: %v", err)
 	}
 }
+
+// A first model that would fail an absolute bound other than the floor
+// passes with the failure noted: nothing serves yet.
+func TestNoChampionNotesBounds(t *testing.T) {
+	t.Parallel()
+	h := newHoldout(3000, 5)
+	in := h.input(nil, h.model(0.3))
+	in.ChallengerBytes = 1 << 30
+	rep := evaluate(t, ml.GateConfig{}, in)
+	if !rep.Pass || len(rep.Reasons) != 0 || !strings.Contains(strings.Join(rep.Notes, ";"), "size would fail") {
+		t.Fatalf("first model over the size bound: pass %v, reasons %v, notes %v", rep.Pass, rep.Reasons, rep.Notes)
+	}
+}
