@@ -243,11 +243,9 @@ func (w *retrainWorker) publishOnline(ctx context.Context, job *river.Job[Retrai
 	v := &ml.Version{Trainer: ml.TrainerOnline, UpdateKind: ml.UpdateOnline, Format: ml.FormatLightGBM, Params: json.RawMessage(fmt.Sprintf(`{"clip":%d}`, onlineClip)),
 		Metrics: snap.Metrics, Data: dv, Note: fmt.Sprintf("online FTRL snapshot after %s labels; metrics are prequential (each row scored before it was learned)", thousands(snap.Rows))}
 	out := store.JobOutcome{State: ml.JobSucceeded, CPUSeconds: snap.CPUSeconds, Rows: snap.Rows, Rounds: 1, Data: &dv,
-		Log: []string{fmt.Sprintf("published the online snapshot of %s labels (%.3f CPU-s of learning)", thousands(snap.Rows), snap.CPUSeconds)}}
-	if err := w.r.finishGated(ctx, job.ID, out, m, v, snap.Text); err != nil {
-		return err
-	}
-	return db.TakeOnlineSnapshot(ctx, m.ID, ps.OnlineSnapshot)
+		Log:            []string{fmt.Sprintf("published the online snapshot of %s labels (%.3f CPU-s of learning)", thousands(snap.Rows), snap.CPUSeconds)},
+		OnlineSnapshot: ps.OnlineSnapshot}
+	return w.r.finishGated(ctx, job.ID, out, m, v, snap.Text)
 }
 
 // threadCPU is the calling thread's CPU time (the goroutine must be

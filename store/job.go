@@ -187,6 +187,9 @@ type JobOutcome struct {
 	Data        *ml.DataVersion
 	Validation  []ml.Check
 	Log         []string
+	// OnlineSnapshot, when set, is the model's waiting online snapshot
+	// this job published: it is taken in the same transaction.
+	OnlineSnapshot []byte
 }
 
 // FinishJob records an attempt's end. A version, when given, is created
@@ -260,6 +263,11 @@ func (db *DB) FinishJobGated(ctx context.Context, id int64, o JobOutcome, m *ml.
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE train_jobs SET `+strings.Join(sets, ", ")+` WHERE id = ?`, append(args, id)...); err != nil {
 		return fmt.Errorf("store: finish job: %w", err)
+	}
+	if len(o.OnlineSnapshot) > 0 && m != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE policy_state SET online_snapshot = NULL WHERE model_id = ? AND online_snapshot = ?`, m.ID, string(o.OnlineSnapshot)); err != nil {
+			return fmt.Errorf("store: take online snapshot: %w", err)
+		}
 	}
 	if o.State == ml.JobFailed || o.State == ml.JobCancelled {
 		if err := db.audit(ctx, tx, ml.Actor{Kind: "system", Name: "jobs"}, "job."+o.State, fmt.Sprintf("job:%d", id), o.Error); err != nil {
@@ -639,13 +647,6 @@ func nullBytes(b []byte) any {
 		return nil
 	}
 	return string(b)
-}
-
-// TakeOnlineSnapshot clears the model's waiting snapshot if it is still
-// the one given (a newer one is kept).
-func (db *DB) TakeOnlineSnapshot(ctx context.Context, modelID int64, snap []byte) error {
-	_, err := db.Write.ExecContext(ctx, `UPDATE policy_state SET online_snapshot = NULL WHERE model_id = ? AND online_snapshot = ?`, modelID, string(snap))
-	return err
 }
 
 func nullTime(t *time.Time) sql.NullInt64 {
