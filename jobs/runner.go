@@ -147,41 +147,14 @@ func New(ctx context.Context, db *store.DB, log *slog.Logger, cfg Config) (*Runn
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}, QueueTraining: {MaxWorkers: cfg.MaxTrainings}}
 		rcfg.PeriodicJobs = []*river.PeriodicJob{
-			river.NewPeriodicJob(river.PeriodicInterval(cfg.MonitorEvery),
-				func() (river.JobArgs, *river.InsertOpts) {
-					return MonitorArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
-						rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
-				}, &river.PeriodicJobOpts{RunOnStart: true, ID: "monitor_windows"}),
-			river.NewPeriodicJob(river.PeriodicInterval(cfg.TriggerEvery),
-				func() (river.JobArgs, *river.InsertOpts) {
-					return TriggerArgs{}, &river.InsertOpts{UniqueOpts: whileQueued()}
-				},
-				&river.PeriodicJobOpts{RunOnStart: true, ID: "evaluate_triggers"}),
-			river.NewPeriodicJob(river.PeriodicInterval(cfg.LostAfter/2),
-				func() (river.JobArgs, *river.InsertOpts) {
-					return ReapArgs{}, &river.InsertOpts{UniqueOpts: whileQueued()}
-				},
-				&river.PeriodicJobOpts{RunOnStart: true, ID: "reap_jobs"}),
-			river.NewPeriodicJob(river.PeriodicInterval(cfg.TriggerEvery),
-				func() (river.JobArgs, *river.InsertOpts) {
-					return OnlineArgs{}, &river.InsertOpts{UniqueOpts: whileQueued()}
-				},
-				&river.PeriodicJobOpts{RunOnStart: true, ID: "online_updates"}),
-			river.NewPeriodicJob(river.PeriodicInterval(cfg.TriggerEvery),
-				func() (river.JobArgs, *river.InsertOpts) {
-					return WatchArgs{}, &river.InsertOpts{UniqueOpts: whileQueued()}
-				},
-				&river.PeriodicJobOpts{RunOnStart: true, ID: "watch_deployments"}),
+			tick(cfg.MonitorEvery, "monitor_windows", MonitorArgs{}),
+			tick(cfg.TriggerEvery, "evaluate_triggers", TriggerArgs{}),
+			tick(cfg.LostAfter/2, "reap_jobs", ReapArgs{}),
+			tick(cfg.TriggerEvery, "online_updates", OnlineArgs{}),
+			tick(cfg.TriggerEvery, "watch_deployments", WatchArgs{}),
 		}
 		if cfg.Demo {
-			rcfg.PeriodicJobs = append(rcfg.PeriodicJobs,
-				river.NewPeriodicJob(river.PeriodicInterval(cfg.DemoTick),
-					func() (river.JobArgs, *river.InsertOpts) {
-						// Unique while queued: ticks never pile up behind a slow one.
-						return DemoFeedArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
-							rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
-					}, &river.PeriodicJobOpts{RunOnStart: true, ID: "demo_feed"}),
-			)
+			rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, tick(cfg.DemoTick, "demo_feed", DemoFeedArgs{}))
 		}
 	}
 	c, err := river.NewClient(riversqlite.New(db.Write), rcfg)
@@ -212,11 +185,22 @@ func (r *Runner) InstallDemo(ctx context.Context) error {
 	return err
 }
 
-// whileQueued makes a periodic job unique while one is waiting or
-// running, so slow runs never pile up.
-func whileQueued() river.UniqueOpts {
-	return river.UniqueOpts{ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}
+// tick is a periodic job run every interval (and on start). A tick is
+// unique while one of its period is waiting or running, so slow runs do
+// not pile up. Unique per period, not for ever: a tick that was running
+// in a process that died stays "running" in River's table until the
+// rescuer (hours, see RescueStuckJobsAfter) and would otherwise block
+// every later tick of its kind, so a crash would stop the reaper, the
+// triggers and the monitor until then.
+func tick(every time.Duration, id string, args river.JobArgs) *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(every),
+		func() (river.JobArgs, *river.InsertOpts) { return args, tickOpts(every) },
+		&river.PeriodicJobOpts{RunOnStart: true, ID: id})
+}
+
+func tickOpts(every time.Duration) *river.InsertOpts {
+	return &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: every, ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
 }
 
 // MaxTrainings is how many trainings may run at once.
