@@ -141,10 +141,15 @@ func (p *pool) worker(id int) {
 			p.sleepers.Add(-1)
 			deadline = time.Now().Add(workerSpin)
 		}
+		// Read the generation before quit: close sets quit before it
+		// moves the generation, so either quit is seen now or the
+		// generation moves past seen and the loop above ends again. (Read
+		// after quit, a close between the two reads was missed and the
+		// worker parked for ever, hanging close.)
+		seen = p.gen.Load()
 		if p.quit.Load() {
 			return
 		}
-		seen = p.gen.Load()
 		if j := p.job.Load(); j != nil {
 			j.work()
 		}
