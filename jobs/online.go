@@ -170,9 +170,6 @@ func (r *Runner) OnlineUpdate(ctx context.Context, m *ml.Model) (int, error) {
 	return learned, nil
 }
 
-// onlineClip bounds standardised values (and so the exported trees).
-const onlineClip = 4
-
 func restoreLearner(m *ml.Model, state []byte) (*online.Model, error) {
 	if len(state) > 0 {
 		l, err := online.Restore(bytes.NewReader(state))
@@ -180,13 +177,7 @@ func restoreLearner(m *ml.Model, state []byte) (*online.Model, error) {
 			return l, nil
 		}
 	}
-	var cat []int
-	for j, f := range m.Features {
-		if f.Type == ml.Categorical {
-			cat = append(cat, j)
-		}
-	}
-	return online.New(online.Config{Schema: online.NewSchema(len(m.Features), cat...), Clip: onlineClip})
+	return online.ForModel(m)
 }
 
 // exportLearner writes the learner as a LightGBM model with its
@@ -240,7 +231,7 @@ func (w *retrainWorker) publishOnline(ctx context.Context, job *river.Job[Retrai
 		return river.JobCancel(errors.New(msg))
 	}
 	dv := ml.DataVersion{FromID: snap.FromID, ToID: snap.ToID, Rows: int64(snap.Rows), Window: "online: every labeled row in arrival order"}
-	v := &ml.Version{Trainer: ml.TrainerOnline, UpdateKind: ml.UpdateOnline, Format: ml.FormatLightGBM, Params: json.RawMessage(fmt.Sprintf(`{"clip":%d}`, onlineClip)),
+	v := &ml.Version{Trainer: ml.TrainerOnline, UpdateKind: ml.UpdateOnline, Format: ml.FormatLightGBM, Params: json.RawMessage(fmt.Sprintf(`{"clip":%d}`, online.ModelClip)),
 		Metrics: snap.Metrics, Data: dv, Note: fmt.Sprintf("online FTRL snapshot after %s labels; metrics are prequential (each row scored before it was learned)", thousands(snap.Rows))}
 	out := store.JobOutcome{State: ml.JobSucceeded, CPUSeconds: snap.CPUSeconds, Rows: snap.Rows, Rounds: 1, Data: &dv,
 		Log:            []string{fmt.Sprintf("published the online snapshot of %s labels (%.3f CPU-s of learning)", thousands(snap.Rows), snap.CPUSeconds)},

@@ -252,6 +252,10 @@ func (p PolicyConfig) WithDefaults() PolicyConfig {
 
 var detectorNames = map[string]bool{"adwin": true, "page_hinkley": true, "ddm": true, "kswin": true}
 
+// Validate checks a policy for a model of task; the error names the
+// field.
+func (p PolicyConfig) Validate(task Task) error { return p.validate(task) }
+
 // validate checks a policy; the error names the field.
 func (p PolicyConfig) validate(task Task) error {
 	bad := func(format string, args ...any) error { return Errorf(EINVALID, "policy "+format, args...) }

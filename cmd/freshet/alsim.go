@@ -19,7 +19,6 @@ import (
 
 	"github.com/freshet/freshet/ml"
 	"github.com/freshet/freshet/ml/gbdt"
-	"github.com/freshet/freshet/ml/ingest"
 	"github.com/freshet/freshet/ml/metrics"
 	"github.com/freshet/freshet/ml/sampling"
 )
@@ -178,42 +177,9 @@ type alsimInput struct {
 // loadALSim reads the file the way `freshet train` does (the same column
 // type inference, categorical coding and time ordering) and splits it.
 func loadALSim(c alsimConfig) (*alsimInput, error) {
-	raw, err := readInput(c.Data)
+	m, d, err := loadBinaryCSV(c.Data, c.Label, c.Time, c.Drop, "al-sim")
 	if err != nil {
 		return nil, err
-	}
-	inf, err := ingest.InferSchema(bytes.NewReader(raw), 0)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %s", c.Data, ml.ErrorMessage(err))
-	}
-	m := &ml.Model{Name: "al-sim", Task: ml.TaskBinary, Label: c.Label, Time: c.Time}
-	dropped := splitList(c.Drop)
-	var names []string
-	for _, col := range inf.Columns {
-		names = append(names, col.Name)
-		if col.Name == c.Label || col.Name == c.Time || slices.Contains(dropped, col.Name) {
-			continue
-		}
-		m.Features = append(m.Features, ml.Feature{Name: col.Name, Type: col.Type})
-	}
-	for _, col := range append([]string{c.Label, c.Time}, dropped...) {
-		if col != "" && !slices.Contains(names, col) {
-			return nil, fmt.Errorf("%s has no column %q (columns: %s)", c.Data, col, strings.Join(names, ", "))
-		}
-	}
-	m.Normalize()
-	if err := m.Validate(); err != nil {
-		return nil, errors.New(ml.ErrorMessage(err))
-	}
-	b, err := ingest.ParseCSV(bytes.NewReader(raw), m, ingest.Options{Ignore: dropped, Now: time.Now().UnixMilli()})
-	if err != nil {
-		return nil, fmt.Errorf("%s:\n%s", c.Data, ml.ErrorMessage(err))
-	}
-	d := labeledRows(encode(m, b, true), b).TimeOrdered()
-	for i, y := range d.Y {
-		if y != 0 && y != 1 {
-			return nil, fmt.Errorf("%s: label %q must be 0 or 1, row %d has %v", c.Data, c.Label, i+1, y)
-		}
 	}
 	n := d.Len()
 	nTest := int(math.Round(float64(n) * c.TestFrac))

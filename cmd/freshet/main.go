@@ -49,6 +49,7 @@ Usage:
   freshet user add  --name NAME --role admin|lead|annotator [--db freshet.db]
   freshet token add --name NAME --scopes ingest,predict,admin [--db freshet.db]
   freshet al-sim  --data F.csv --label COL [--time COL] [--strategies LIST] [--seeds 10] [--json] [--svg out.svg]
+  freshet backtest --data F.csv --label COL [--time COL] [--batch N] [--policies LIST] [--rounds N] [--json]
   freshet version
 
 Flags default to FRESHET_<FLAG> environment variables.
@@ -82,6 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDrift(args[1:], stdout, stderr)
 	case "al-sim":
 		return runALSim(args[1:], stdout, stderr)
+	case "backtest":
+		return runBacktest(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "freshet", version)
 		return nil

@@ -131,6 +131,10 @@ func (m *Model) PredictRaw(row []float64) []float64 {
 	return out
 }
 
+// PredictRawInto is PredictRaw into out (len NumClass), without
+// allocating.
+func (m *Model) PredictRawInto(row, out []float64) { m.predictRaw(row, out, len(m.Trees)) }
+
 // Predict returns the probability of the positive class (Binary), the
 // class probabilities (Multiclass) or the predicted value (Regression).
 func (m *Model) Predict(row []float64) []float64 {

@@ -20,6 +20,11 @@ type Dataset struct {
 	Weight []float64
 	// Names, if set, name the features in the model.
 	Names []string
+	// StartScores, for Continue, are the start model's raw scores of
+	// these rows (NumClass per row, row-major) when the caller already
+	// has them; nil computes them. A warm start on rows the model has just
+	// scored then costs only its new rounds.
+	StartScores []float64
 }
 
 // Train fits a new model on train. With a validation set, the validation
@@ -148,7 +153,11 @@ func fit(start *Model, train Dataset, valid *Dataset, p Params) (*Model, []float
 	} else {
 		m = start.clone()
 		m.Info.StartRounds = start.Rounds()
-		startScores(m, train.X, n, scores, pl)
+		if len(train.StartScores) == n*k {
+			copy(scores, train.StartScores)
+		} else {
+			startScores(m, train.X, n, scores, pl)
+		}
 		if nv > 0 {
 			startScores(m, valid.X, nv, vscores, pl)
 		}

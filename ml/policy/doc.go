@@ -106,17 +106,37 @@
 // explicit cost ratio. The rule here is much simpler than either paper and
 // is background, not an implementation of them:
 //
-//	gap   = State.Gap (champion's baseline − recent metric; NaN or ≤ 0: no gain)
-//	ratio = median of Recovered/Gap over past retrains with Gap > 0.005,
-//	        clamped to [0, 1.5] (default 0.7 without history), see FitGain
-//	gain  = gap × ratio × 100 points for a full retrain,
-//	        0.6 × that for a warm start or an online update
-//	fire  when gain × ValuePerPoint > predicted CPU-seconds
+// A strategy's expected gain, in points, comes from one of two models:
 //
-// for the candidate strategy with the larger net value gain × ValuePerPoint
-// − cost. The candidates are the strategies the policy could run now: under
-// auto a full retrain, and a warm start when there is a champion and the
-// next update is not due to be full.
+//	measured (at least 3 past updates of the strategy scored against the
+//	model they replaced on rows neither had learned, GainPoint.Measured;
+//	see MeasuredGain):
+//	  rate  = mean + 1 standard error of Recovered/Labels over the newest 30
+//	  gain  = rate × the new labels it would take in × 100
+//	          (since the last full retrain for a full one, since the
+//	          champion's data for the others)
+//	otherwise the gap model (see FitGain):
+//	  gap   = State.Gap (champion's baseline − recent metric; NaN or ≤ 0: none)
+//	  ratio = median of Recovered/Gap over at least 3 unmeasured past
+//	          retrains with Gap > 0.005, clamped to [0, 1.5] (default 0.7)
+//	  gain  = gap × ratio × 100 for a full retrain,
+//	          0.6 × that for a warm start or an online update
+//
+//	pays  when gain × ValuePerPoint > predicted CPU-seconds
+//
+// The candidates are the strategies the policy could run now: under auto
+// a full retrain, and a warm start when there is a champion and the next
+// update is not due to be full. The cheapest candidate that pays is taken,
+// so a full retrain is bought only when no cheaper update pays; when none
+// pays the trigger is quiet and reports the best net value. Measured gains
+// are scaled by staleness because a stale model gains more from an update,
+// and made optimistic by their own standard error because one update's
+// gain is noisy: an update whose worth is unsure keeps being tried (and
+// so measured), one that measurably loses is not.
+//
+// The live loop feeds the gap model (gains from the gate's numbers); the
+// backtester (ml/backtest) measures every update on the next batch and
+// feeds the measured one.
 //
 // # The caller's part
 //

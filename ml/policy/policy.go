@@ -60,8 +60,10 @@ type State struct {
 	// evaluation, oldest first.
 	Decay []WindowDecay
 	// NewLabels is the labeled rows that arrived after the data the
-	// champion trained on.
-	NewLabels int
+	// champion trained on; LabelsSinceFull those after the data of the
+	// last full retrain (0: taken to be NewLabels).
+	NewLabels       int
+	LabelsSinceFull int
 
 	// TrainRows is the rows the next full retrain would use (after the
 	// data window).
@@ -335,11 +337,11 @@ func chooseStrategy(cfg ml.PolicyConfig, s State, fired map[string]bool, ca *cos
 	if ca != nil && ca.fired && len(ca.cands) == 2 {
 		full, warm := ca.cands[0], ca.cands[1]
 		if ca.pick.strategy == ml.StrategyFull {
-			return ml.StrategyFull, fmt.Sprintf("full: cost-aware: a full retrain's net value %s CPU-s beats a warm start's %s CPU-s (%s)",
-				num(full.net()), num(warm.net()), why)
+			return ml.StrategyFull, fmt.Sprintf("full: cost-aware: a warm start would not pay for itself (%s ≤ %s CPU-s) and a full retrain does (%s > %s CPU-s) (%s)",
+				num(warm.value), num(warm.cost.CPUSeconds), num(full.value), num(full.cost.CPUSeconds), why)
 		}
-		return ml.StrategyWarmStart, fmt.Sprintf("warm start: %s; cost-aware: net value %s CPU-s beats a full retrain's %s CPU-s",
-			why, num(warm.net()), num(full.net()))
+		return ml.StrategyWarmStart, fmt.Sprintf("warm start: %s; cost-aware: the cheapest update that pays for itself (%s > %s CPU-s)",
+			why, num(warm.value), num(warm.cost.CPUSeconds))
 	}
 	return ml.StrategyWarmStart, "warm start: " + why
 }

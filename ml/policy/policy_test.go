@@ -587,15 +587,16 @@ func TestFitGain(t *testing.T) {
 		basis  string
 	}{
 		{"default", nil, 0.7, 0, "default recovery 0.7 of the gap: no past retrains to go by"},
-		{"odd median", []policy.GainPoint{{0.04, 0.02}, {0.02, 0.02}, {0.1, 0.08}}, 0.8, 3, "median recovery 0.8 of the gap over 3 past retrains"},
-		{"even median", []policy.GainPoint{{0.04, 0.02}, {0.02, 0.02}, {0.1, 0.08}, {0.05, 0.01}}, 0.65, 4, "median recovery 0.65 of the gap over 4 past retrains"},
-		{"small gaps are noise", []policy.GainPoint{{0.004, 0.1}, {0.04, 0.02}, {-0.02, 0.01}, {0.02, math.NaN()}}, 0.5, 1, "median recovery 0.5 of the gap over 1 past retrain"},
-		{"clamped high", []policy.GainPoint{{0.01, 0.05}}, 1.5, 1, "median recovery 1.5 of the gap over 1 past retrain"},
-		{"clamped low", []policy.GainPoint{{0.01, -0.05}}, 0, 1, "median recovery 0 of the gap over 1 past retrain"},
+		{"odd median", []policy.GainPoint{{Gap: 0.04, Recovered: 0.02}, {Gap: 0.02, Recovered: 0.02}, {Gap: 0.1, Recovered: 0.08}}, 0.8, 3, "median recovery 0.8 of the gap over 3 past retrains"},
+		{"even median", []policy.GainPoint{{Gap: 0.04, Recovered: 0.02}, {Gap: 0.02, Recovered: 0.02}, {Gap: 0.1, Recovered: 0.08}, {Gap: 0.05, Recovered: 0.01}}, 0.65, 4, "median recovery 0.65 of the gap over 4 past retrains"},
+		{"small gaps are noise", []policy.GainPoint{{Gap: 0.004, Recovered: 0.1}, {Gap: 0.04, Recovered: 0.02}, {Gap: -0.02, Recovered: 0.01}, {Gap: 0.02, Recovered: math.NaN()}}, 0.7, 1, "default recovery 0.7 of the gap: only 1 past retrain to go by"},
+		{"three valid", []policy.GainPoint{{Gap: 0.004, Recovered: 0.1}, {Gap: 0.04, Recovered: 0.02}, {Gap: 0.02, Recovered: 0.01}, {Gap: 0.1, Recovered: 0.06}, {Gap: 0.02, Recovered: math.NaN()}}, 0.5, 3, "median recovery 0.5 of the gap over 3 past retrains"},
+		{"clamped high", []policy.GainPoint{{Gap: 0.01, Recovered: 0.05}, {Gap: 0.01, Recovered: 0.05}, {Gap: 0.01, Recovered: 0.05}}, 1.5, 3, "median recovery 1.5 of the gap over 3 past retrains"},
+		{"clamped low", []policy.GainPoint{{Gap: 0.01, Recovered: -0.05}, {Gap: 0.01, Recovered: -0.05}, {Gap: 0.01, Recovered: -0.05}}, 0, 3, "median recovery 0 of the gap over 3 past retrains"},
 	}
 	for _, c := range cases {
 		m := policy.FitGain(c.points)
-		if math.Abs(m.Ratio-c.ratio) > 1e-12 || m.N != c.n || m.Basis != c.basis || m.Default != (c.n == 0) {
+		if math.Abs(m.Ratio-c.ratio) > 1e-12 || m.N != c.n || m.Basis != c.basis || m.Default != (c.n < policy.MinMeasured) {
 			t.Errorf("%s: %+v, want ratio %v n %d basis %q", c.name, m, c.ratio, c.n, c.basis)
 		}
 	}
@@ -608,6 +609,32 @@ func TestFitGain(t *testing.T) {
 	}
 	if m.Points(math.NaN(), ml.StrategyFull) != 0 || m.Points(-0.01, ml.StrategyFull) != 0 {
 		t.Error("no gap, yet a gain")
+	}
+}
+
+func TestMeasuredGain(t *testing.T) {
+	t.Parallel()
+	var pts []policy.GainPoint
+	if _, n, ok := policy.MeasuredGain(pts, ml.StrategyFull, 100); ok || n != 0 {
+		t.Fatalf("no points: n %d ok %v", n, ok)
+	}
+	// Ten full retrains (no strategy counts as full), newest last, each
+	// after 100 new labels, then one after 200: per label 0.0001 × {1..8}
+	// and 0.0009 (the newest 9 count; 0.5 and 0.6 are too old, the
+	// unmeasured point and the one without labels never count).
+	for _, r := range []float64{50, 60, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08} {
+		pts = append(pts, policy.GainPoint{Recovered: r, Measured: true, Labels: 100})
+	}
+	pts = append(pts, policy.GainPoint{Recovered: 0.18, Measured: true, Labels: 200},
+		policy.GainPoint{Recovered: 9, Labels: 100}, policy.GainPoint{Recovered: 9, Measured: true},
+		policy.GainPoint{Recovered: 50, Strategy: ml.StrategyWarmStart, Measured: true, Labels: 100})
+	// Rates 1..9 × 1e-4: mean 5e-4, sd sqrt(7.5)e-4, se sd/3.
+	want := (5 + math.Sqrt(7.5)/3) * 1e-4 * 300
+	if g, n, ok := policy.MeasuredGain(pts[2:], ml.StrategyFull, 300); !ok || n != 9 || math.Abs(g-want) > 1e-12 {
+		t.Fatalf("full: %v over %d (%v), want %v over 9", g, n, ok, want)
+	}
+	if _, n, ok := policy.MeasuredGain(pts, ml.StrategyWarmStart, 100); ok || n != 1 {
+		t.Fatalf("warm start: n %d ok %v, want 1 and not enough", n, ok)
 	}
 }
 
@@ -624,18 +651,35 @@ func TestCostAware(t *testing.T) {
 	// 0.7: a gap of 0.04 is 2.8 points (full), 1.68 (warm start).
 	run(t, []scenario{
 		{
-			name: "fires, full retrain worth more", cfg: cfg(20), state: gap(0.04),
+			// A full retrain's net value is higher (54.5 vs 33.5 CPU-s), but
+			// the cheapest update that pays is taken.
+			name: "fires, the cheaper update pays", cfg: cfg(20), state: gap(0.04),
 			outcome: policy.OutcomeFired, fired: []string{ml.TriggerCostAware},
-			reasons:  []string{"cost-aware: expected gain 2.8 points × 20 CPU-s/point = 56 CPU-s > predicted cost 1.55 CPU-s (full retrain); warm start: 1.68 points = 33.6 CPU-s vs 0.0875 CPU-s"},
-			strategy: ml.StrategyFull,
-			why:      "full: cost-aware: a full retrain's net value 54.5 CPU-s beats a warm start's 33.5 CPU-s (2 updates since the last full retrain, full every 8)",
+			reasons:  []string{"cost-aware: expected gain 1.68 points × 20 CPU-s/point = 33.6 CPU-s > predicted cost 0.0875 CPU-s (warm start); full retrain: 2.8 points = 56 CPU-s vs 1.55 CPU-s"},
+			strategy: ml.StrategyWarmStart,
+			why:      "warm start: 2 updates since the last full retrain, full every 8; cost-aware: the cheapest update that pays for itself (33.6 > 0.0875 CPU-s)",
 		},
 		{
 			name: "fires, warm start worth more", cfg: cfg(1), state: gap(0.04),
 			outcome: policy.OutcomeFired, fired: []string{ml.TriggerCostAware},
 			reasons:  []string{"cost-aware: expected gain 1.68 points × 1 CPU-s/point = 1.68 CPU-s > predicted cost 0.0875 CPU-s (warm start); full retrain: 2.8 points = 2.8 CPU-s vs 1.55 CPU-s"},
 			strategy: ml.StrategyWarmStart,
-			why:      "warm start: 2 updates since the last full retrain, full every 8; cost-aware: net value 1.59 CPU-s beats a full retrain's 1.25 CPU-s",
+			why:      "warm start: 2 updates since the last full retrain, full every 8; cost-aware: the cheapest update that pays for itself (1.68 > 0.0875 CPU-s)",
+		},
+		{
+			// Warm starts measurably lost; the gap says a full retrain wins
+			// 2.8 points.
+			name: "fires, only a full retrain pays", cfg: cfg(20),
+			state: func(s *policy.State) {
+				s.Gap, s.UpdatesSinceFull, s.NewLabels = 0.04, 2, 100
+				for range 3 {
+					s.Gains = append(s.Gains, policy.GainPoint{Recovered: -0.01, Strategy: ml.StrategyWarmStart, Measured: true, Labels: 100})
+				}
+			},
+			outcome: policy.OutcomeFired, fired: []string{ml.TriggerCostAware},
+			reasons:  []string{"cost-aware: expected gain 2.8 points × 20 CPU-s/point = 56 CPU-s > predicted cost 1.55 CPU-s (full retrain); warm start: 0 points = 0 CPU-s vs 0.0875 CPU-s"},
+			strategy: ml.StrategyFull,
+			why:      "full: cost-aware: a warm start would not pay for itself (0 ≤ 0.0875 CPU-s) and a full retrain does (56 > 1.55 CPU-s) (2 updates since the last full retrain, full every 8)",
 		},
 		{
 			name: "not worth it", cfg: cfg(0.1), state: gap(0.01), outcome: policy.OutcomeQuiet,
@@ -643,11 +687,11 @@ func TestCostAware(t *testing.T) {
 		},
 		{
 			name: "unknown gap", cfg: cfg(1000), outcome: policy.OutcomeQuiet,
-			reasons: []string{"cost-aware: the champion's recent metric gap is unknown, so no gain is expected"},
+			reasons: []string{"cost-aware: the champion's recent metric gap is unknown and past updates won nothing measurable, so no gain is expected"},
 		},
 		{
 			name: "no gap", cfg: cfg(1000), state: gap(-0.01), outcome: policy.OutcomeQuiet,
-			reasons: []string{"cost-aware: no metric gap to win back (gap -0.010), so no gain is expected"},
+			reasons: []string{"cost-aware: no metric gap to win back (gap -0.010) and past updates won nothing measurable, so no gain is expected"},
 		},
 		{
 			name: "no champion: only a full retrain is weighed", cfg: cfg(20),
@@ -659,12 +703,44 @@ func TestCostAware(t *testing.T) {
 			name: "history: fitted recovery and costs", cfg: cfg(20),
 			state: func(s *policy.State) {
 				s.Gap, s.UpdatesSinceFull = 0.05, 7 // the next update is full anyway
-				s.Gains = []policy.GainPoint{{0.04, 0.02}, {0.02, 0.02}, {0.1, 0.08}}
+				s.Gains = []policy.GainPoint{{Gap: 0.04, Recovered: 0.02}, {Gap: 0.02, Recovered: 0.02}, {Gap: 0.1, Recovered: 0.08}}
 				s.Costs = []policy.CostPoint{{Rows: 5000, Rounds: 100, CPUSeconds: 30}, {Rows: 10000, Rounds: 100, CPUSeconds: 60}, {Rows: 20000, Rounds: 100, CPUSeconds: 120}}
 			},
 			outcome: policy.OutcomeFired, fired: []string{ml.TriggerCostAware},
 			reasons: []string{"cost-aware: expected gain 4 points × 20 CPU-s/point = 80 CPU-s > predicted cost 60 CPU-s (full retrain)"},
 			why:     "full: 8th update since the last full retrain, full every 8",
+		},
+		{
+			// Three measured warm starts, each after 100 new labels, won
+			// 0.02, 0.01 and 0: 1e-4 per label, + 1 standard error (1e-4
+			// / sqrt 3), × 100 new labels now = 1.58 points, worth 1.58
+			// CPU-s > 0.0875, though the gap says nothing; a full retrain
+			// has no measurements and no gap, so 0 points.
+			name: "measured gains fire without a gap", cfg: cfg(1),
+			state: func(s *policy.State) {
+				s.Gap, s.UpdatesSinceFull, s.NewLabels = -0.01, 2, 100
+				s.Gains = []policy.GainPoint{
+					{Gap: 0.01, Recovered: 0.02, Strategy: ml.StrategyWarmStart, Measured: true, Labels: 100},
+					{Gap: 0.01, Recovered: 0.5, Strategy: ml.StrategyWarmStart, Labels: 100}, // not measured: ignored
+					{Gap: 0.01, Recovered: 0.01, Strategy: ml.StrategyWarmStart, Measured: true, Labels: 100},
+					{Gap: 0.01, Recovered: 0, Strategy: ml.StrategyWarmStart, Measured: true, Labels: 100},
+				}
+			},
+			outcome: policy.OutcomeFired, fired: []string{ml.TriggerCostAware},
+			reasons:  []string{"cost-aware: expected gain 1.58 points × 1 CPU-s/point = 1.58 CPU-s > predicted cost 0.0875 CPU-s (warm start); full retrain: 0 points = 0 CPU-s vs 1.55 CPU-s"},
+			strategy: ml.StrategyWarmStart,
+		},
+		{
+			name: "measured losses do not fire", cfg: cfg(1000),
+			state: func(s *policy.State) {
+				s.Gap, s.UpdatesSinceFull, s.NewLabels, s.LabelsSinceFull = math.NaN(), 2, 100, 300
+				for range 3 {
+					s.Gains = append(s.Gains, policy.GainPoint{Recovered: -0.01, Strategy: ml.StrategyWarmStart, Measured: true, Labels: 50},
+						policy.GainPoint{Recovered: -0.02, Measured: true, Labels: 50})
+				}
+			},
+			outcome: policy.OutcomeQuiet,
+			reasons: []string{"cost-aware: the champion's recent metric gap is unknown and past updates won nothing measurable, so no gain is expected"},
 		},
 	})
 
@@ -716,7 +792,7 @@ func TestDeterminism(t *testing.T) {
 	s.Drift = []policy.WindowDrift{{Start: day(8), End: day(9), WeightedShare: 0.4, Share: 0.5}}
 	s.Decay = []policy.WindowDecay{{Start: day(8), End: day(9), Metric: "accuracy", Baseline: 0.9, Value: 0.86, Drop: 0.04, PValue: 0.02, Significant: true, Labeled: 300}}
 	s.Costs = []policy.CostPoint{{Rows: 1000, Rounds: 100, CPUSeconds: 2}, {Rows: 3000, Rounds: 100, CPUSeconds: 5}, {Strategy: ml.StrategyWarmStart, Rows: 500, Rounds: 10, CPUSeconds: 0.3}}
-	s.Gains = []policy.GainPoint{{0.03, 0.02}, {0.05, 0.03}}
+	s.Gains = []policy.GainPoint{{Gap: 0.03, Recovered: 0.02}, {Gap: 0.05, Recovered: 0.03}}
 	first := policy.Evaluate(cfg, s)
 	for range 20 {
 		if d := policy.Evaluate(cfg, s); !reflect.DeepEqual(d, first) {

@@ -58,6 +58,17 @@ type Options struct {
 	// Progress is called after every boosting round; returning false
 	// stops training (see gbdt.Params.Progress).
 	Progress func(round, rounds int, validLoss float64) bool
+	// TrainAll trains on every row for the configured rounds: nothing is
+	// held back for validation or early stopping, so the cost is rows ×
+	// rounds and ValidScores are empty. The backtester retrains so (the
+	// next batch is its validation).
+	TrainAll bool
+	// NoText leaves Result.Text empty: for callers that only score the
+	// model (the backtester), writing LightGBM text is pure overhead.
+	NoText bool
+	// StartScores, for a warm start, are the base model's raw scores of
+	// d's rows when the caller has them (see gbdt.Dataset.StartScores).
+	StartScores []float64
 }
 
 // Len is the number of rows.
@@ -111,6 +122,9 @@ func Fit(m *ml.Model, d Data, cfg Config, opt Options) (*Result, error) {
 		return nil, fmt.Errorf("train: %d feature columns for %d features", len(d.X), len(m.Features))
 	}
 	trainIdx, validIdx := Split(d, cfg.ValidFrac)
+	if opt.TrainAll {
+		trainIdx, validIdx = timeOrder(d), nil
+	}
 	nTrain, nValid := len(trainIdx), len(validIdx)
 	obj, k := Objective(m)
 	names := make([]string, len(m.Features))
@@ -133,17 +147,21 @@ func Fit(m *ml.Model, d Data, cfg Config, opt Options) (*Result, error) {
 	if d.W != nil {
 		train.Weight, valid.Weight = gatherF(d.W, trainIdx), gatherF(d.W, validIdx)
 	}
+	vp := &valid
+	if opt.TrainAll {
+		vp, p.EarlyStoppingRounds = nil, 0
+	}
 	start := time.Now()
-	model, err := gbdt.Train(train, &valid, p)
+	model, err := gbdt.Train(train, vp, p)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	secs := time.Since(start).Seconds()
-	var buf bytes.Buffer
-	if err := model.WriteText(&buf); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+	text, err := modelText(model, opt)
+	if err != nil {
+		return nil, err
 	}
-	res := &Result{Model: model, Text: buf.Bytes(), TrainRows: nTrain, ValidRows: nValid, Rounds: model.Rounds(), Seconds: secs,
+	res := &Result{Model: model, Text: text, TrainRows: nTrain, ValidRows: nValid, Rounds: model.Rounds(), Seconds: secs,
 		ValidY: valid.Y, Outputs: max(k, 1)}
 	res.ValidScores = scoreRows(model, valid.X, nValid)
 	res.Importance = importance(names, model.GainImportance())
@@ -156,16 +174,22 @@ func Fit(m *ml.Model, d Data, cfg Config, opt Options) (*Result, error) {
 // stopping, so the cost is rows × rounds. ValidScores are empty; score
 // the result on a holdout with Score.
 func WarmStart(m *ml.Model, base []byte, d Data, rounds int, cfg Config, opt Options) (*Result, error) {
+	start, err := gbdt.ParseText(bytes.NewReader(base))
+	if err != nil {
+		return nil, ml.Errorf(ml.EINVALID, "the champion cannot be warm-started: %v", err)
+	}
+	return WarmStartModel(m, start, d, rounds, cfg, opt)
+}
+
+// WarmStartModel is WarmStart from a model in memory (base is not
+// changed).
+func WarmStartModel(m *ml.Model, base *gbdt.Model, d Data, rounds int, cfg Config, opt Options) (*Result, error) {
 	cfg = Defaults(cfg)
 	if d.Len() == 0 {
 		return nil, ml.Errorf(ml.EINVALID, "a warm start needs labeled rows")
 	}
 	if len(d.X) != len(m.Features) {
 		return nil, fmt.Errorf("train: %d feature columns for %d features", len(d.X), len(m.Features))
-	}
-	start, err := gbdt.ParseText(bytes.NewReader(base))
-	if err != nil {
-		return nil, ml.Errorf(ml.EINVALID, "the champion cannot be warm-started: %v", err)
 	}
 	p := gbdt.DefaultParams()
 	p.Rounds, p.MaxDepth, p.NumLeaves, p.LearningRate, p.Seed = max(rounds, 1), cfg.MaxDepth, cfg.NumLeaves, cfg.LearningRate, cfg.Seed
@@ -177,19 +201,31 @@ func WarmStart(m *ml.Model, base []byte, d Data, rounds int, cfg Config, opt Opt
 	for j, f := range m.Features {
 		names[j] = f.Name
 	}
-	train := gbdt.Dataset{X: d.X, Y: d.Y, Weight: d.W, Names: names}
+	train := gbdt.Dataset{X: d.X, Y: d.Y, Weight: d.W, Names: names, StartScores: opt.StartScores}
 	t0 := time.Now()
-	model, err := gbdt.Continue(start, train, nil, p)
+	model, err := gbdt.Continue(base, train, nil, p)
 	if err != nil {
 		return nil, fmt.Errorf("train: warm start: %w", err)
+	}
+	text, err := modelText(model, opt)
+	if err != nil {
+		return nil, err
+	}
+	_, k := Objective(m)
+	return &Result{Model: model, Text: text, TrainRows: d.Len(), Rounds: model.Rounds() - base.Rounds(), Seconds: time.Since(t0).Seconds(),
+		Outputs: max(k, 1), Importance: importance(names, model.GainImportance()), Data: d.Version()}, nil
+}
+
+// modelText is the model as LightGBM text, unless opt.NoText.
+func modelText(model *gbdt.Model, opt Options) ([]byte, error) {
+	if opt.NoText {
+		return nil, nil
 	}
 	var buf bytes.Buffer
 	if err := model.WriteText(&buf); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	_, k := Objective(m)
-	return &Result{Model: model, Text: buf.Bytes(), TrainRows: d.Len(), Rounds: model.Rounds() - start.Rounds(), Seconds: time.Since(t0).Seconds(),
-		Outputs: max(k, 1), Importance: importance(names, model.GainImportance()), Data: d.Version()}, nil
+	return buf.Bytes(), nil
 }
 
 // Score is a trained model's outputs on column-major rows (Outputs per

@@ -1,0 +1,91 @@
+package backtest
+
+import (
+	"encoding/json"
+	"math"
+)
+
+// JSON has no NaN: a metric that is not defined (AUC of a batch with one
+// class, CPU relative to an every-batch policy the run did not replay)
+// is written as null.
+
+func orNull(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+func fromNull(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}
+
+type batchJSON struct {
+	Start    int64    `json:"start"`
+	End      int64    `json:"end"`
+	Rows     int      `json:"rows"`
+	Accuracy *float64 `json:"accuracy"`
+	AUC      *float64 `json:"auc"`
+	Update   string   `json:"update,omitempty"`
+	Why      string   `json:"why,omitempty"`
+}
+
+// MarshalJSON writes NaN as null.
+func (b Batch) MarshalJSON() ([]byte, error) {
+	return json.Marshal(batchJSON{b.Start, b.End, b.Rows, orNull(b.Accuracy), orNull(b.AUC), b.Update, b.Why})
+}
+
+// UnmarshalJSON reads null as NaN.
+func (b *Batch) UnmarshalJSON(data []byte) error {
+	var j batchJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	*b = Batch{Start: j.Start, End: j.End, Rows: j.Rows, Accuracy: fromNull(j.Accuracy), AUC: fromNull(j.AUC), Update: j.Update, Why: j.Why}
+	return nil
+}
+
+type resultJSON struct {
+	Policy
+	MeanAccuracy    *float64   `json:"mean_accuracy"`
+	MeanAUC         *float64   `json:"mean_auc"`
+	Retrains        int        `json:"retrains"`
+	Updates         int        `json:"updates"`
+	TrainCPUSeconds float64    `json:"train_cpu_seconds"`
+	RowsXRounds     float64    `json:"rows_x_rounds"`
+	RelCost         *float64   `json:"rel_cost"`
+	RelCPU          *float64   `json:"rel_cpu"`
+	CAlpha          []*float64 `json:"c_alpha"`
+	CAlphaAUC       *float64   `json:"c_alpha_auc"`
+	Pareto          bool       `json:"pareto"`
+	Batches         []Batch    `json:"batches"`
+}
+
+// MarshalJSON writes NaN as null.
+func (r Result) MarshalJSON() ([]byte, error) {
+	j := resultJSON{Policy: r.Policy, MeanAccuracy: orNull(r.MeanAccuracy), MeanAUC: orNull(r.MeanAUC), Retrains: r.Retrains, Updates: r.Updates,
+		TrainCPUSeconds: r.TrainCPUSeconds, RowsXRounds: r.RowsXRounds, RelCost: orNull(r.RelCost), RelCPU: orNull(r.RelCPU),
+		CAlphaAUC: orNull(r.CAlphaAUC), Pareto: r.Pareto, Batches: r.Batches}
+	for _, c := range r.CAlpha {
+		j.CAlpha = append(j.CAlpha, orNull(c))
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads null as NaN.
+func (r *Result) UnmarshalJSON(data []byte) error {
+	var j resultJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	*r = Result{Policy: j.Policy, MeanAccuracy: fromNull(j.MeanAccuracy), MeanAUC: fromNull(j.MeanAUC), Retrains: j.Retrains, Updates: j.Updates,
+		TrainCPUSeconds: j.TrainCPUSeconds, RowsXRounds: j.RowsXRounds, RelCost: fromNull(j.RelCost), RelCPU: fromNull(j.RelCPU),
+		CAlphaAUC: fromNull(j.CAlphaAUC), Pareto: j.Pareto, Batches: j.Batches}
+	for _, c := range j.CAlpha {
+		r.CAlpha = append(r.CAlpha, fromNull(c))
+	}
+	return nil
+}
