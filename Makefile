@@ -31,8 +31,9 @@ bench: bench/go bench/peers ## run every benchmark and the Debian peers (XGBoost
 bench/go: ## Go benchmarks only (ingest, scan, parsers, trainer, drift, monitoring)
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 -timeout 30m ./...
 
-bench/peers: ## freshet vs XGBoost training and prediction, drift statistics vs scipy/numpy/sklearn
+bench/peers: ## freshet vs XGBoost training and prediction, policy backtests, drift statistics vs scipy/numpy/sklearn
 	bench/train_vs_xgb.sh
+	bench/backtest/run.sh
 	$(GO) test -run='^$$' -bench='BenchmarkKS1M|BenchmarkPSI50x1M' -count=1 ./ml/drift
 	$(GO) test -run='^$$' -bench='BenchmarkAUC1M' -count=1 ./ml/metrics
 	/usr/bin/python3 bench/drift/peers.py
@@ -53,6 +54,7 @@ fuzz: ## fuzz the input parsers for 30 s each
 	$(GO) test -run='^$$' -fuzz=FuzzParseCSV -fuzztime=30s ./ml/ingest
 	$(GO) test -run='^$$' -fuzz=FuzzParseNDJSON -fuzztime=30s ./ml/ingest
 	$(GO) test -run='^$$' -fuzz=FuzzParseJSON -fuzztime=30s ./ml/ingest
+	$(GO) test -run='^$$' -fuzz=FuzzParsePolicies -fuzztime=30s ./ml/backtest
 
 clean: ## remove build output
 	rm -rf bin

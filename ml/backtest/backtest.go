@@ -73,8 +73,12 @@ type Policy struct {
 type Batch struct {
 	Start, End int64 // unix ms of its first and last rows
 	Rows       int
-	Accuracy   float64
-	AUC        float64 // NaN when the batch has one class
+	// FirstRow is the batch's first row in the history, and ModelSaw the
+	// rows the model that scored it had learned from ([0, ModelSaw)):
+	// always ModelSaw ≤ FirstRow, the prequential rule.
+	FirstRow, ModelSaw int
+	Accuracy           float64
+	AUC                float64 // NaN when the batch has one class
 	// Update is what the policy did after seeing the batch's labels:
 	// "" (nothing), ml.StrategyFull, ml.StrategyWarmStart or
 	// ml.StrategyOnline.

@@ -27,6 +27,8 @@ type batchJSON struct {
 	Start    int64    `json:"start"`
 	End      int64    `json:"end"`
 	Rows     int      `json:"rows"`
+	FirstRow int      `json:"first_row"`
+	ModelSaw int      `json:"model_saw"`
 	Accuracy *float64 `json:"accuracy"`
 	AUC      *float64 `json:"auc"`
 	Update   string   `json:"update,omitempty"`
@@ -35,7 +37,7 @@ type batchJSON struct {
 
 // MarshalJSON writes NaN as null.
 func (b Batch) MarshalJSON() ([]byte, error) {
-	return json.Marshal(batchJSON{b.Start, b.End, b.Rows, orNull(b.Accuracy), orNull(b.AUC), b.Update, b.Why})
+	return json.Marshal(batchJSON{b.Start, b.End, b.Rows, b.FirstRow, b.ModelSaw, orNull(b.Accuracy), orNull(b.AUC), b.Update, b.Why})
 }
 
 // UnmarshalJSON reads null as NaN.
@@ -44,7 +46,7 @@ func (b *Batch) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &j); err != nil {
 		return err
 	}
-	*b = Batch{Start: j.Start, End: j.End, Rows: j.Rows, Accuracy: fromNull(j.Accuracy), AUC: fromNull(j.AUC), Update: j.Update, Why: j.Why}
+	*b = Batch{Start: j.Start, End: j.End, Rows: j.Rows, FirstRow: j.FirstRow, ModelSaw: j.ModelSaw, Accuracy: fromNull(j.Accuracy), AUC: fromNull(j.AUC), Update: j.Update, Why: j.Why}
 	return nil
 }
 

@@ -2,6 +2,7 @@ package backtest
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -93,6 +94,19 @@ func parsePolicy(item string, batch int, period time.Duration, w ml.DataWindow) 
 	}
 	if len(nums) > n || ((name == "every" || name == "volume" || name == "hybrid") && len(nums) == 0) {
 		return Policy{}, fmt.Errorf("%s takes %d number(s)", name, n)
+	}
+	for _, v := range nums {
+		switch {
+		case name == "drift" && v > 1:
+			return Policy{}, fmt.Errorf("a drift share is at most 1, not %g", v)
+		case name == "cost_aware" && v > 1e9:
+			return Policy{}, fmt.Errorf("%g CPU-s per point is too many", v)
+		case name != "drift" && name != "cost_aware" && (v != math.Trunc(v) || v > 1e6):
+			return Policy{}, fmt.Errorf("%g: give a whole number up to 1,000,000", v)
+		}
+	}
+	if batch > 0 && (name == "every" || name == "hybrid") && nums[0]*float64(batch) > 1e9 {
+		return Policy{}, fmt.Errorf("%g batches of %d rows are too many labels", nums[0], batch)
 	}
 	// Every policy decides after every batch; cooldowns and budgets are
 	// off unless a preset needs them.

@@ -21,8 +21,11 @@ import (
 type champion struct {
 	res  *train.Result // a GBDT, or nil for an online snapshot
 	ftrl *online.Model
-	// dataEnd is the row after the last one the champion learned from.
-	dataEnd int
+	// dataEnd is the row after the last one the champion's data window
+	// reached; saw the row after the last one it learned from at all (a
+	// warm start learns on top of older data, an online snapshot from
+	// every row so far).
+	dataEnd, saw int
 	// importance of the features (drift weighting).
 	importance map[string]float64
 	// ref and base are the monitoring reference and decay baseline (the
@@ -142,7 +145,7 @@ func replay(ctx context.Context, cfg Config, h *history, p Policy, index int) (*
 		// 1. The champion predicts the batch before its labels exist.
 		scores := r.champ.predict(d.X, lo, hi, r.row, true)
 		y := d.Y[lo:hi]
-		bt := Batch{Start: d.Time[lo], End: d.Time[hi-1], Rows: hi - lo, Accuracy: accuracy(scores, y), AUC: auc(scores, y)}
+		bt := Batch{Start: d.Time[lo], End: d.Time[hi-1], Rows: hi - lo, FirstRow: lo, ModelSaw: r.champ.saw, Accuracy: accuracy(scores, y), AUC: auc(scores, y)}
 		accSum += bt.Accuracy
 		if !math.IsNaN(bt.AUC) {
 			aucSum += bt.AUC
@@ -169,14 +172,8 @@ func replay(ctx context.Context, cfg Config, h *history, p Policy, index int) (*
 			r.champ.firstAUC, r.champ.firstAcc = bt.AUC, bt.Accuracy
 		}
 
-		// 2. The labels arrive: the online learner takes them in order.
-		if r.learner != nil {
-			if err := r.learn(hi, true); err != nil {
-				return nil, err
-			}
-		}
-		// 3. Monitoring sees the labeled window; the policy decides
-		// (not after the last batch: an update then would serve nothing).
+		// Nothing is learned from the last batch: no batch follows that
+		// it could serve.
 		if b == len(h.batches)-1 {
 			r.res.Batches = append(r.res.Batches, bt)
 			if cfg.Progress != nil {
@@ -184,6 +181,13 @@ func replay(ctx context.Context, cfg Config, h *history, p Policy, index int) (*
 			}
 			break
 		}
+		// 2. The labels arrive: the online learner takes them in order.
+		if r.learner != nil {
+			if err := r.learn(hi, true); err != nil {
+				return nil, err
+			}
+		}
+		// 3. Monitoring sees the labeled window; the policy decides.
 		s := r.state(at(d.Time[hi-1]), hi, primary, metric)
 		if r.monitors {
 			if err := r.monitor(&s, lo, hi, scores, primary); err != nil {
@@ -435,7 +439,7 @@ func (r *run) snapshot(end int) (*champion, error) {
 }
 
 func (r *run) newChampion(res *train.Result, l *online.Model, end int) *champion {
-	c := &champion{res: res, ftrl: l, dataEnd: end, firstAUC: math.NaN(), firstAcc: math.NaN()}
+	c := &champion{res: res, ftrl: l, dataEnd: end, saw: end, firstAUC: math.NaN(), firstAcc: math.NaN()}
 	if res != nil && r.monitors {
 		c.importance = map[string]float64{}
 		for _, im := range res.Importance {
