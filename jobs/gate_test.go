@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/freshet/freshet/demo"
 	"github.com/freshet/freshet/ml"
+	"github.com/freshet/freshet/ml/gate"
 	"github.com/freshet/freshet/ml/train"
 	"github.com/freshet/freshet/serving"
 	"github.com/freshet/freshet/store"
@@ -58,6 +60,25 @@ func TestGateAutoPromotesABetterChallenger(t *testing.T) {
 	if len(gs) != 2 || gs[0].Status != ml.GateAutoPromoted || !gs[0].Pass || champ.ID != second.VersionID {
 		d, _ := db.FindGate(ctx, gs[0].ID)
 		t.Fatalf("second decision %s (%s), champion %d, want %d\n%s", d.Status, d.Summary, champ.ID, second.VersionID, d.Report)
+	}
+	// The second retrain's gain, as the cost-aware trigger reads it: both
+	// models' metrics on the gate's holdout, and the 7,800 labels that had
+	// arrived since the champion's data.
+	gap, recent := 0.03, 0.8
+	ev := &ml.TriggerEvent{ModelID: m.ID, Outcome: ml.OutcomeFired, Triggers: []string{ml.TriggerVolume}, Reasons: []string{"volume"}, Gap: &gap, Recent: &recent}
+	if err := db.RecordTrigger(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Write.ExecContext(ctx, `UPDATE trigger_events SET job_id = ? WHERE id = ?`, second.ID, ev.ID); err != nil {
+		t.Fatal(err) // as when the job is queued for the event
+	}
+	gains, err := db.FindGainHistory(ctx, m.ID, 10)
+	d, _ := db.FindGate(ctx, gs[0].ID)
+	var rep gate.Report
+	json.Unmarshal(d.Report, &rep)
+	if err != nil || len(gains) != 1 || gains[0].Labels != 7800 || gains[0].Strategy != ml.StrategyFull ||
+		gains[0].Champion["auc"] != rep.Champion["auc"] || gains[0].Challenger["auc"] != rep.Challenger["auc"] || rep.Champion["auc"] == 0 {
+		t.Fatalf("gain history %+v (%v), gate report champion %v challenger %v", gains, err, rep.Champion, rep.Challenger)
 	}
 	deps, _ := db.FindDeployments(ctx, m.ID, 10)
 	if len(deps) != 2 || deps[0].VersionID != second.VersionID || deps[0].PreviousID != first.VersionID || deps[0].Watch != ml.WatchWatching {

@@ -112,6 +112,17 @@ func (r *Runner) Evaluate(ctx context.Context, m *ml.Model, manual *policy.Manua
 		}
 		s.NewLabels = max(0, int(stats.Labeled-labeledThen))
 		s.WarmRows = max(min(s.NewLabels, s.TrainRows), 50)
+		// Labels since the newest full retrain's data, for the cost-aware
+		// trigger's measured gains of full retrains.
+		for _, v := range versions { // newest first
+			if v.UpdateKind != ml.UpdateFull || v.JobID == 0 {
+				continue
+			}
+			if j, err := db.FindJob(ctx, v.JobID); err == nil && j.Data.LabeledTotal > 0 {
+				s.LabelsSinceFull = max(0, int(stats.Labeled-j.Data.LabeledTotal))
+			}
+			break
+		}
 	}
 	if s.UsedDay, err = db.CPUUsed(ctx, m.ID, now.Add(-24*time.Hour)); err != nil {
 		return nil, nil, err
@@ -132,8 +143,14 @@ func (r *Runner) Evaluate(ctx context.Context, m *ml.Model, manual *policy.Manua
 		return nil, nil, err
 	}
 	for _, g := range gains {
-		if x, ok := g.Metrics[primary]; ok && !math.IsNaN(x) {
-			s.Gains = append(s.Gains, policy.GainPoint{Gap: g.Gap, Recovered: x - g.Recent})
+		// The gate scored the new version and the champion it replaced on
+		// the same holdout: a measured gain (see ml/policy.MeasuredGain).
+		ch, okCh := g.Challenger[primary]
+		old, okOld := g.Champion[primary]
+		if okCh && okOld && g.Labels > 0 && !math.IsNaN(ch) && !math.IsNaN(old) {
+			s.Gains = append(s.Gains, policy.GainPoint{Gap: g.Gap, Recovered: ch - old, Strategy: g.Strategy, Measured: true, Labels: int(g.Labels)})
+		} else if x, ok := g.Metrics[primary]; ok && !math.IsNaN(x) {
+			s.Gains = append(s.Gains, policy.GainPoint{Gap: g.Gap, Recovered: x - g.Recent, Strategy: g.Strategy})
 		}
 	}
 

@@ -614,16 +614,27 @@ func (db *DB) FindTriggers(ctx context.Context, modelID int64, limit int) ([]*ml
 
 // GainHistory pairs each fired trigger that recorded the champion's gap
 // and recent metric with the holdout metric of the version its job made.
+// When the gate compared that version with the champion it replaced on
+// the same holdout, Champion and Challenger hold both models' metrics
+// there, and Labels is how many labeled rows had arrived since the
+// champion's own data (0 when unknown).
 type GainHistory struct {
-	Gap, Recent float64
-	Metrics     map[string]float64
+	Gap, Recent          float64
+	Metrics              map[string]float64
+	Strategy             string
+	Champion, Challenger map[string]float64
+	Labels               int64
 }
 
 // FindGainHistory lists a model's past retrains' gaps and results,
 // oldest first (newest n).
 func (db *DB) FindGainHistory(ctx context.Context, modelID int64, n int) ([]GainHistory, error) {
-	rows, err := db.Read.QueryContext(ctx, `SELECT gap, recent, metrics FROM (SELECT e.id, e.gap, e.recent, v.metrics FROM trigger_events e
+	rows, err := db.Read.QueryContext(ctx, `SELECT gap, recent, metrics, strategy, report, data, champion_data FROM (
+		SELECT e.id, e.gap, e.recent, v.metrics, j.strategy, COALESCE(g.report, '{}') AS report, j.data,
+			COALESCE((SELECT cj.data FROM model_versions cv JOIN train_jobs cj ON cj.id = cv.job_id WHERE cv.id = g.champion_id), '{}') AS champion_data
+		FROM trigger_events e
 		JOIN train_jobs j ON j.id = e.job_id JOIN model_versions v ON v.id = j.version_id
+		LEFT JOIN gate_decisions g ON g.id = (SELECT max(id) FROM gate_decisions WHERE job_id = j.id)
 		WHERE e.model_id = ? AND e.gap IS NOT NULL AND e.recent IS NOT NULL ORDER BY e.id DESC LIMIT ?) ORDER BY id`, modelID, n)
 	if err != nil {
 		return nil, err
@@ -632,11 +643,22 @@ func (db *DB) FindGainHistory(ctx context.Context, modelID int64, n int) ([]Gain
 	var out []GainHistory
 	for rows.Next() {
 		var g GainHistory
-		var metrics string
-		if err := rows.Scan(&g.Gap, &g.Recent, &metrics); err != nil {
+		var metrics, report, data, champData string
+		if err := rows.Scan(&g.Gap, &g.Recent, &metrics, &g.Strategy, &report, &data, &champData); err != nil {
 			return nil, err
 		}
 		json.Unmarshal([]byte(metrics), &g.Metrics)
+		var rep struct {
+			Champion   map[string]float64 `json:"champion"`
+			Challenger map[string]float64 `json:"challenger"`
+		}
+		if json.Unmarshal([]byte(report), &rep) == nil {
+			g.Champion, g.Challenger = rep.Champion, rep.Challenger
+		}
+		var now, then ml.DataVersion
+		if json.Unmarshal([]byte(data), &now) == nil && json.Unmarshal([]byte(champData), &then) == nil && then.LabeledTotal > 0 {
+			g.Labels = max(0, now.LabeledTotal-then.LabeledTotal)
+		}
 		out = append(out, g)
 	}
 	return out, rows.Err()
