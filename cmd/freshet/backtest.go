@@ -35,7 +35,7 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	policies := fs.String("policies", backtest.DefaultPolicies, "comma-separated policies (see below)")
 	rounds := fs.Int("rounds", backtest.DefaultRounds, "boosting rounds of a full retrain")
 	depth := fs.Int("depth", 6, "tree depth")
-	windowRows := fs.Int("window", 0, "sliding window of a full retrain, in rows (0: all rows so far)")
+	windowRows := fs.Int("window", 4704, "sliding window of a full retrain, in rows (0: all rows so far)")
 	initFrac := fs.Float64("init", backtest.DefaultInitFrac, "share of the oldest rows that trains the first model")
 	alpha := fs.Float64("alpha", backtest.DefaultAlpha, "weight of relative training cost against the metric (C_α) for the recommendation")
 	seed := fs.Uint64("seed", 1, "training seed")
