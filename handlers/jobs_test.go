@@ -155,6 +155,7 @@ func TestPolicyAPIValidatesWhole(t *testing.T) {
 		`{"time_zone":"Mars/Olympus"}`:           "time_zone",
 		`{"drift":{"share":2}}`:                  "drift.share",
 		`{"priority":9}`:                         "priority",
+		`{"alpha":2}`:                            "alpha",
 		`{"validation":{"max_missing":1.5}}`:     "max_missing",
 		`{"window":{"kind":"recency_weighted"}}`: "half_life_days",
 		`{"unknown_field":1}`:                    "unknown_field",

@@ -127,6 +127,7 @@ func TestPages(t *testing.T) {
 		{"/gates", "annotator", "Gates", ""},
 		{"/labeling", "annotator", "Labeling", ""},
 		{"/audit", "lead", "audit-table", ""},
+		{"/models/elec2/backtests", "lead", "a backtest needs at least 500", "Backtests of elec2"},
 		{"/models/new", "lead", "upload-file", ""},
 		{"/settings", "admin", "tokens-table", ""},
 		{"/account/password", "annotator", "new-password", ""},

@@ -92,6 +92,7 @@ func policyFromForm(r *http.Request) (ml.PolicyConfig, error) {
 	if x := num("value_per_point"); x != 0 {
 		p.CostAware = &ml.CostAwareTrigger{ValuePerPoint: x}
 	}
+	p.Alpha = num("alpha")
 	p.Cooldown = strings.TrimSpace(r.PostFormValue("cooldown"))
 	p.Priority = integer("priority")
 	p.DailyCPU = num("daily_cpu_seconds")

@@ -111,11 +111,10 @@ func (r *Runner) holdout(ctx context.Context, m *ml.Model, v *ml.Version) (train
 		d, err := labeledRange(ctx, r.DB, m, dv.HoldoutFromID, dv.HoldoutToID)
 		return d, "", err
 	}
-	fr, err := r.DB.Scan(ctx, m, store.ScanFilter{LabeledOnly: true})
+	d, err := labeledHistory(ctx, r.DB, m)
 	if err != nil {
 		return train.Data{}, "", err
 	}
-	d := train.Data{X: fr.X, Y: fr.Label, Time: fr.Time, IDs: fr.ID}.TimeOrdered()
 	if n := d.Len(); n > holdoutRows {
 		d = d.Slice(n-holdoutRows, n)
 	}

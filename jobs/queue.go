@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/freshet/freshet/ml"
+	"github.com/freshet/freshet/store"
 )
 
 // JobRequest asks for a training job.
@@ -164,6 +165,23 @@ func (r *Runner) Reap(ctx context.Context) (int, error) {
 			return n, err
 		}
 		r.Log.Warn("lost training job", "job", id, "requeued", requeued)
+		n++
+	}
+	// A backtest whose worker died fails: it is only a report, and
+	// running it again is one click.
+	ids, err = r.DB.StaleBacktests(ctx, r.Now().Add(-r.cfg.LostAfter))
+	if err != nil {
+		return n, err
+	}
+	for _, id := range ids {
+		if r.isRunningHere(id) {
+			continue
+		}
+		msg := fmt.Sprintf("worker lost: no heartbeat for %s; start the backtest again", r.cfg.LostAfter)
+		if err := r.DB.FinishBacktest(ctx, id, store.BacktestOutcome{State: ml.JobFailed, Error: msg}); err != nil && ml.ErrorCode(err) != ml.ECONFLICT {
+			return n, err
+		}
+		r.Log.Warn("lost backtest", "job_id", id)
 		n++
 	}
 	return n, nil

@@ -138,6 +138,7 @@ func New(ctx context.Context, db *store.DB, log *slog.Logger, cfg Config) (*Runn
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &demoFeedWorker{feeder: r.feeder})
 		river.AddWorker(workers, &retrainWorker{r: r})
+		river.AddWorker(workers, &backtestWorker{r: r})
 		river.AddWorker(workers, &monitorWorker{mon: r.Monitor})
 		river.AddWorker(workers, &triggerWorker{r: r})
 		river.AddWorker(workers, &reapWorker{r: r})

@@ -64,11 +64,10 @@ func Train(ctx context.Context, db *store.DB, dataDir string, spec TrainSpec, pr
 		cfg = spec.Config
 	}
 	progress("loading", 0.02, "loading labeled rows")
-	fr, err := db.Scan(ctx, m, store.ScanFilter{LabeledOnly: true})
+	all, err := labeledHistory(ctx, db, m)
 	if err != nil {
 		return nil, err
 	}
-	all := train.Data{X: fr.X, Y: fr.Label, Time: fr.Time, IDs: fr.ID}.TimeOrdered()
 	progress("loading", 0.08, fmt.Sprintf("%s labeled rows loaded", thousands(all.Len())))
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -237,6 +236,16 @@ func Train(ctx context.Context, db *store.DB, dataDir string, spec TrainSpec, pr
 	out.Version = v
 	progress("evaluating", 0.95, metricLine(v.Metrics))
 	return out, nil
+}
+
+// labeledHistory loads a model's labeled rows in time order: what a
+// retrain's window and a backtest's replay read.
+func labeledHistory(ctx context.Context, db *store.DB, m *ml.Model) (train.Data, error) {
+	fr, err := db.Scan(ctx, m, store.ScanFilter{LabeledOnly: true})
+	if err != nil {
+		return train.Data{}, err
+	}
+	return train.Data{X: fr.X, Y: fr.Label, Time: fr.Time, IDs: fr.ID}.TimeOrdered(), nil
 }
 
 // Retrain trains a model in this process and stores the version as the

@@ -87,6 +87,23 @@ type PolicyConfig struct {
 
 	Window     DataWindow       `json:"window"`
 	Validation ValidationConfig `json:"validation"`
+
+	// Alpha weighs training cost against the metric when policies are
+	// compared (C_α = mean AUC − α × cost relative to a full retrain after
+	// every batch): what a backtest recommends for this model. 0 means
+	// DefaultAlpha.
+	Alpha float64 `json:"alpha,omitempty"`
+}
+
+// DefaultAlpha is a policy's weight of training cost when none is set.
+const DefaultAlpha = 0.01
+
+// AlphaOrDefault is the policy's α, DefaultAlpha when unset.
+func (p PolicyConfig) AlphaOrDefault() float64 {
+	if p.Alpha > 0 {
+		return p.Alpha
+	}
+	return DefaultAlpha
 }
 
 // DriftTrigger fires when a newly profiled window's share of drifted
@@ -301,6 +318,9 @@ func (p PolicyConfig) validate(task Task) error {
 		if d, err := time.ParseDuration(p.Cooldown); err != nil || d < 0 || d > 90*24*time.Hour {
 			return bad("cooldown %q: use a Go duration such as 30m or 6h, at most 90 days", p.Cooldown)
 		}
+	}
+	if p.Alpha < 0 || p.Alpha > 1 {
+		return bad("alpha %v: use a weight between 0 and 1 (0.01 by default)", p.Alpha)
 	}
 	if p.Priority < 0 || p.Priority > 4 {
 		return bad("priority %d: use 1 (first) to 4", p.Priority)

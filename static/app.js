@@ -267,6 +267,142 @@
     }, [pts.map(function (p) { return p.labels; }), pts.map(function (p) { return p.metric; })]);
   }
 
+  // Backtest frontier: mean AUC against cost relative to retraining after
+  // every batch (on an asinh scale, so "never" at 0 and the cheap updates
+  // near it stay apart), one labelled point per policy, the Pareto front as
+  // a line and the recommendation ringed.
+  function frontierChart(el) {
+    var pts = JSON.parse(el.getAttribute("data-points") || "[]");
+    if (!pts.length) { el.innerHTML = "<p class=\"muted\">No policy has a mean AUC.</p>"; return; }
+    pts.sort(function (a, b) { return a.cost - b.cost || a.auc - b.auc; });
+    var xs = pts.map(function (p) { return p.cost; });
+    var all = pts.map(function (p) { return p.auc; });
+    var front = pts.map(function (p) { return p.pareto ? p.auc : null; });
+    var rec = pts.map(function (p) { return p.rec ? p.auc : null; });
+    var lo = Math.min.apply(null, all), hi = Math.max.apply(null, all), pad = Math.max(0.004, (hi - lo) * 0.15);
+    var xmax = Math.max(1, Math.max.apply(null, xs)) * 1.25;
+    var pct = function (v) { return v == null ? "-" : v === 0 ? "0" : (100 * v).toFixed(v < 0.0095 ? 1 : 0) + "%"; };
+    var f4 = function (u, v) { return v == null ? "-" : v.toFixed(4); };
+    // Labels next to their points, moved around to miss the others.
+    var labels = function (u) {
+      var ctx = u.ctx, pr = uPlot.pxRatio || 1, bb = u.bbox, placed = [];
+      var font = (11.5 * pr) + "px ui-monospace, SFMono-Regular, 'DejaVu Sans Mono', Menlo, monospace";
+      ctx.save();
+      ctx.font = font;
+      ctx.textAlign = "left";
+      ctx.textBaseline = "middle";
+      var pos = pts.map(function (p) { return [u.valToPos(p.cost, "x", true), u.valToPos(p.auc, "y", true)]; });
+      pos.forEach(function (q) { placed.push([q[0] - 5 * pr, q[1] - 5 * pr, q[0] + 5 * pr, q[1] + 5 * pr]); });
+      var hit = function (b) {
+        if (b[0] < bb.left || b[2] > bb.left + bb.width || b[1] < bb.top || b[3] > bb.top + bb.height) { return true; }
+        return placed.some(function (o) { return b[0] < o[2] && b[2] > o[0] && b[1] < o[3] && b[3] > o[1]; });
+      };
+      pts.forEach(function (p, i) {
+        var x = pos[i][0], y = pos[i][1], w = ctx.measureText(p.name).width, h = 13 * pr, g = 7 * pr;
+        var tries = [[g, -h / 2 - 2 * pr], [g, h / 2 + 2 * pr], [-g - w, -h / 2 - 2 * pr], [-g - w, h / 2 + 2 * pr], [-w / 2, -h - 4 * pr], [-w / 2, h + 4 * pr],
+          [g, -1.5 * h], [g, 1.5 * h], [-g - w, -1.5 * h], [-g - w, 1.5 * h]];
+        if (x > bb.left + 0.8 * bb.width) { tries = tries.slice(2, 4).concat(tries.slice(0, 2), tries.slice(4)); }
+        var at = tries[0];
+        for (var k = 0; k < tries.length; k++) {
+          var b = [x + tries[k][0], y + tries[k][1] - h / 2, x + tries[k][0] + w, y + tries[k][1] + h / 2];
+          if (!hit(b)) { at = tries[k]; break; }
+        }
+        placed.push([x + at[0], y + at[1] - h / 2, x + at[0] + w, y + at[1] + h / 2]);
+        ctx.fillStyle = p.rec ? "#0d6b3f" : (p.pareto ? "#1b2330" : "#5f6b7a");
+        ctx.font = p.rec ? "bold " + font : font;
+        ctx.fillText(p.name, x + at[0], y + at[1]);
+      });
+      ctx.restore();
+    };
+    redraw(el, {
+      height: 300, legend: { show: false },
+      cursor: { points: { show: false }, drag: { x: false, y: false } },
+      scales: { x: { time: false, distr: 4, asinh: 0.02, range: function () { return [0, xmax]; } }, y: { range: function () { return [lo - pad, hi + pad]; } } },
+      axes: [{ stroke: "#5f6b7a", grid: { stroke: "#eef1f5" }, label: "rows × rounds, relative to a full retrain after every batch",
+        splits: function () { return [0, 0.01, 0.03, 0.1, 0.3, 1, 3, 10].filter(function (v) { return v <= xmax; }); },
+        filter: function (u, vs) { return vs; }, values: function (u, vs) { return vs.map(pct); } },
+        { stroke: "#5f6b7a", grid: { stroke: "#eef1f5" }, size: 56, label: "mean AUC", values: function (u, vs) { return vs.map(function (v) { return v.toFixed(3); }); } }],
+      series: [{ label: "cost", value: function (u, v) { return pct(v); } },
+        { label: "Pareto front", stroke: "#1a9e5f", width: 2, spanGaps: true, points: { show: false }, value: f4 },
+        { label: "policy", stroke: "#1f7ae0", width: 0, paths: function () { return null; }, points: { show: true, size: 8, fill: "#1f7ae0", stroke: "#fff", width: 1 }, value: f4 },
+        { label: "recommended", stroke: "#1a9e5f", width: 0, paths: function () { return null; }, points: { show: true, size: 18, fill: "rgba(26,158,95,.12)", stroke: "#1a9e5f", width: 2 }, value: f4 }],
+      hooks: { draw: [labels] }
+    }, [xs, front, all, rec]);
+  }
+
+  // Backtest AUC per batch, one line per policy (the chips above pick
+  // them), with a marker where the policy did a full retrain (filled) or a
+  // cheap update (hollow) after the batch's labels.
+  function backtestAUCChart(el) {
+    var d = JSON.parse(el.getAttribute("data-series") || "{}");
+    var ps = d.policies || [], ts = d.t || [];
+    if (!ps.length || !ts.length) { return; }
+    var f3 = function (u, v) { return v == null ? "-" : v.toFixed(3); };
+    var lo = 1, hi = 0;
+    var series = [{ label: "Batch end (UTC)", value: function (u, v) { return v == null ? "-" : fmtTime(v * 1000).slice(0, 10); } }];
+    var data = [ts];
+    // The recommendation green and drawn on top, never grey, every batch
+    // navy; the rest from a palette long enough for the default list.
+    var others = ["#1f7ae0", "#d3343b", "#c77700", "#7b3fe4", "#0f9aa8", "#e0529c", "#8c6d1f", "#6aa84f", "#b45f06", "#a64d79", "#45818e", "#5f6b7a"], k = 0;
+    var colors = ps.map(function (p) {
+      var base = p.name.split("@")[0];
+      if (p.rec) { return "#1a9e5f"; }
+      if (base === "never") { return "#8a96a6"; }
+      if (base === "every:1") { return "#2f4b7c"; }
+      return others[k++ % others.length];
+    });
+    var order = ps.map(function (p, i) { return i; }).sort(function (a, b) { return (ps[a].rec ? 1 : 0) - (ps[b].rec ? 1 : 0); });
+    ps = order.map(function (i) { return ps[i]; });
+    colors = order.map(function (i) { return colors[i]; });
+    ps.forEach(function (p, i) {
+      series.push({ label: p.name, show: p.show, stroke: colors[i], width: p.rec ? 2.5 : 1.5, points: { show: false }, value: f3 });
+      data.push(p.auc);
+      p.auc.forEach(function (v) { if (v != null) { lo = Math.min(lo, v); hi = Math.max(hi, v); } });
+    });
+    var markers = function (u) {
+      var ctx = u.ctx, pr = uPlot.pxRatio || 1;
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
+      ctx.clip();
+      ps.forEach(function (p, i) {
+        if (!u.series[i + 1].show) { return; }
+        var c = colors[i];
+        p.upd.forEach(function (k, j) {
+          if (!k || p.auc[j] == null) { return; }
+          var x = u.valToPos(ts[j], "x", true), y = u.valToPos(p.auc[j], "y", true);
+          ctx.beginPath();
+          ctx.arc(x, y, (k === "full" ? 3.8 : 3.2) * pr, 0, 2 * Math.PI);
+          ctx.lineWidth = 1.6 * pr;
+          ctx.strokeStyle = c;
+          ctx.fillStyle = k === "full" ? c : "#fff";
+          ctx.fill();
+          ctx.stroke();
+        });
+      });
+      ctx.restore();
+    };
+    redraw(el, {
+      height: 280, legend: { show: false },
+      scales: { x: { time: true }, y: { range: function () { return [Math.max(0, lo - 0.02), Math.min(1, hi + 0.02)]; } } },
+      axes: [{ stroke: "#5f6b7a", grid: { stroke: "#eef1f5" } }, { stroke: "#5f6b7a", grid: { stroke: "#eef1f5" }, size: 50, label: "AUC of the batch" }],
+      series: series,
+      hooks: { draw: [markers] }
+    }, data);
+    var chips = document.querySelector("[data-series-for=\"" + el.id + "\"]");
+    if (!chips) { return; }
+    chips.querySelectorAll("input[type=checkbox]").forEach(function (cb) {
+      var i = ps.findIndex(function (p) { return p.name === cb.value; });
+      if (i < 0) { return; }
+      var sw = cb.parentNode.querySelector(".swatch");
+      if (sw) { sw.style.background = colors[i]; }
+      cb.addEventListener("change", function () {
+        var c = charts.get(el);
+        if (c) { c.plot.setSeries(i + 1, { show: cb.checked }); }
+      });
+    });
+  }
+
   function init(root) {
     (root || document).querySelectorAll("[data-labeling]").forEach(function (el) { if (!el._freshetInit) { el._freshetInit = true; labeler(el); } });
     (root || document).querySelectorAll("[data-chart=labels-curve]").forEach(function (el) { if (!el._freshetInit) { el._freshetInit = true; labelsCurve(el); } });
@@ -274,6 +410,8 @@
     (root || document).querySelectorAll("[data-chart=drift]").forEach(function (el) { if (!el._freshetInit) { el._freshetInit = true; driftChart(el); } });
     (root || document).querySelectorAll("[data-chart=decay]").forEach(function (el) { if (!el._freshetInit) { el._freshetInit = true; decayChart(el); } });
     (root || document).querySelectorAll("[data-chart=dist]").forEach(function (el) { if (!el._freshetInit) { el._freshetInit = true; distChart(el); } });
+    (root || document).querySelectorAll("[data-chart=frontier]").forEach(function (el) { if (!el._freshetInit) { el._freshetInit = true; frontierChart(el); } });
+    (root || document).querySelectorAll("[data-chart=backtest-auc]").forEach(function (el) { if (!el._freshetInit) { el._freshetInit = true; backtestAUCChart(el); } });
     (root || document).querySelectorAll("[data-chart=counts]").forEach(function (el) {
       if (!el._freshetInit) { el._freshetInit = true; countsChart(el); }
     });
