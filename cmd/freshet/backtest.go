@@ -39,7 +39,7 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	initFrac := fs.Float64("init", backtest.DefaultInitFrac, "share of the oldest rows that trains the first model")
 	alpha := fs.Float64("alpha", backtest.DefaultAlpha, "weight of relative training cost against the metric (C_α) for the recommendation")
 	seed := fs.Uint64("seed", 1, "training seed")
-	asJSON := fs.Bool("json", false, "print one JSON object per policy, one per line")
+	asJSON := fs.Bool("json", false, "print a JSON array with one object per policy")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the replay here")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: freshet backtest --data F.csv --label COL [--time COL] [--batch N|7d] [--policies LIST] [--rounds N] [--window N] [--json]")
@@ -88,13 +88,12 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return errors.New(ml.ErrorMessage(err))
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		for _, r := range rep.Results {
-			if err := enc.Encode(r); err != nil {
-				return err
-			}
+		js, err := json.MarshalIndent(rep.Results, "", "  ")
+		if err != nil {
+			return err
 		}
-		return nil
+		_, err = stdout.Write(append(js, '\n'))
+		return err
 	}
 	writeBacktestText(stdout, rep, *data, time.Since(start))
 	return nil

@@ -21,19 +21,20 @@ func TestBacktestCLI(t *testing.T) {
 	if err := run(context.Background(), append(args, "--json"), &out, &errb); err != nil {
 		t.Fatalf("backtest: %v %s", err, errb.String())
 	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("%d lines:\n%s", len(lines), out.String())
+	var results []map[string]any
+	if err := json.Unmarshal(out.Bytes(), &results); err != nil || len(results) != 3 {
+		t.Fatalf("%v, %d results:\n%s", err, len(results), out.String())
 	}
+	recommended := 0
 	for i, want := range []string{"never", "every:2", "cost_aware"} {
-		var r map[string]any
-		if err := json.Unmarshal([]byte(lines[i]), &r); err != nil {
-			t.Fatal(err)
-		}
-		for _, k := range []string{"name", "settings", "mean_accuracy", "mean_auc", "retrains", "train_cpu_seconds", "c_alpha_auc", "batches"} {
+		r := results[i]
+		for _, k := range []string{"name", "settings", "mean_accuracy", "mean_auc", "retrains", "updates", "train_cpu_seconds", "rows_x_rounds", "c_alpha_auc", "pareto", "recommended", "batches"} {
 			if _, ok := r[k]; !ok {
-				t.Errorf("%s: no %q in %s", want, k, lines[i][:200])
+				t.Errorf("%s: no %q", want, k)
 			}
+		}
+		if r["recommended"] == true {
+			recommended++
 		}
 		if r["name"] != want {
 			t.Errorf("line %d is %v, want %s", i, r["name"], want)
@@ -44,6 +45,9 @@ func TestBacktestCLI(t *testing.T) {
 		if n := len(r["batches"].([]any)); n != 14 { // (3,000 − 300) / 200 = 13.5: the half batch is kept
 			t.Errorf("%s: %d batches", want, n)
 		}
+	}
+	if recommended != 1 {
+		t.Errorf("%d recommended policies", recommended)
 	}
 	out.Reset()
 	if err := run(context.Background(), args, &out, &errb); err != nil {

@@ -118,6 +118,8 @@ type Result struct {
 	// Pareto is set when no other policy costs less (RelCost) and scores
 	// at least as well (MeanAUC), or the same and better.
 	Pareto bool `json:"pareto"`
+	// Recommended is set on the policy with the best C_α at the run's α.
+	Recommended bool `json:"recommended"`
 }
 
 // Report is a replay of several policies on one history.

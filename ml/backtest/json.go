@@ -63,6 +63,7 @@ type resultJSON struct {
 	CAlpha          []*float64 `json:"c_alpha"`
 	CAlphaAUC       *float64   `json:"c_alpha_auc"`
 	Pareto          bool       `json:"pareto"`
+	Recommended     bool       `json:"recommended"`
 	Batches         []Batch    `json:"batches"`
 }
 
@@ -70,7 +71,7 @@ type resultJSON struct {
 func (r Result) MarshalJSON() ([]byte, error) {
 	j := resultJSON{Policy: r.Policy, MeanAccuracy: orNull(r.MeanAccuracy), MeanAUC: orNull(r.MeanAUC), Retrains: r.Retrains, Updates: r.Updates,
 		TrainCPUSeconds: r.TrainCPUSeconds, RowsXRounds: r.RowsXRounds, RelCost: orNull(r.RelCost), RelCPU: orNull(r.RelCPU),
-		CAlphaAUC: orNull(r.CAlphaAUC), Pareto: r.Pareto, Batches: r.Batches}
+		CAlphaAUC: orNull(r.CAlphaAUC), Pareto: r.Pareto, Recommended: r.Recommended, Batches: r.Batches}
 	for _, c := range r.CAlpha {
 		j.CAlpha = append(j.CAlpha, orNull(c))
 	}
@@ -85,7 +86,7 @@ func (r *Result) UnmarshalJSON(data []byte) error {
 	}
 	*r = Result{Policy: j.Policy, MeanAccuracy: fromNull(j.MeanAccuracy), MeanAUC: fromNull(j.MeanAUC), Retrains: j.Retrains, Updates: j.Updates,
 		TrainCPUSeconds: j.TrainCPUSeconds, RowsXRounds: j.RowsXRounds, RelCost: fromNull(j.RelCost), RelCPU: fromNull(j.RelCPU),
-		CAlphaAUC: fromNull(j.CAlphaAUC), Pareto: j.Pareto, Batches: j.Batches}
+		CAlphaAUC: fromNull(j.CAlphaAUC), Pareto: j.Pareto, Recommended: j.Recommended, Batches: j.Batches}
 	for _, c := range j.CAlpha {
 		r.CAlpha = append(r.CAlpha, fromNull(c))
 	}

@@ -77,7 +77,7 @@ func score(rep *Report, cfg Config) {
 	c := func(r *Result) float64 { return CAlpha(r.MeanAUC, r.RelCost, rep.Alpha) }
 	sort.SliceStable(ranked, func(i, j int) bool { return c(ranked[i]) > c(ranked[j]) })
 	best := ranked[0]
-	rep.Recommended = best.Name
+	rep.Recommended, best.Recommended = best.Name, true
 	rep.Why = fmt.Sprintf("%s has the best C_α at α = %g: mean AUC %.4f − %g × relative cost %.3f = %.4f", best.Name, rep.Alpha, best.MeanAUC, rep.Alpha, best.RelCost, c(best))
 	if len(ranked) > 1 {
 		rep.Why += fmt.Sprintf("; next %s at %.4f", ranked[1].Name, c(ranked[1]))
