@@ -253,28 +253,14 @@ func (w *backtestWorker) Work(ctx context.Context, job *river.Job[BacktestArgs])
 			cancel(errCancelRequested)
 		}
 	}
-	stop, beat := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(beat)
-		t := time.NewTicker(250 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				flush()
-			}
-		}
-	}()
+	stopBeat := heartbeat(250*time.Millisecond, flush)
 	start := time.Now()
 	rep, runErr := runBacktest(ctx, db, m, b.Settings, func(p ml.BacktestProgress) {
 		mu.Lock()
 		prog = p
 		mu.Unlock()
 	})
-	close(stop)
-	<-beat
+	stopBeat()
 	flush()
 	ctxErr, cause := ctx.Err(), context.Cause(ctx)
 	done := context.WithoutCancel(ctx)
@@ -341,7 +327,7 @@ func runBacktest(ctx context.Context, db *store.DB, m *ml.Model, s ml.BacktestSe
 	}
 	tc := m.Config.Trainer.Train
 	tc.Rounds = s.Rounds
-	cfg := backtest.Config{Model: m, Batch: s.Batch, Train: tc, Window: win, Alpha: s.Alpha, CPU: processCPU,
+	cfg := backtest.Config{Model: m, Batch: s.Batch, Train: tc, Window: win, Alpha: s.Alpha, CPU: ProcessCPU,
 		Progress: func(policy, batch, batches int) {
 			p := ml.BacktestProgress{Done: policy*batches + batch, Total: len(list) * batches, Policy: list[policy].Name}
 			if batch == batches && policy+1 < len(list) {
@@ -351,8 +337,3 @@ func runBacktest(ctx context.Context, db *store.DB, m *ml.Model, s ml.BacktestSe
 		}}
 	return backtest.Run(ctx, cfg, d, list)
 }
-
-// processCPU is this process's CPU time (user + system): the backtest's
-// trainings are measured around it, so other work of the worker process
-// in the meantime counts too; rows × rounds is the noise-free cost.
-func processCPU() time.Duration { return time.Duration(cpuSeconds() * float64(time.Second)) }

@@ -107,21 +107,7 @@ func (w *retrainWorker) Work(ctx context.Context, job *river.Job[RetrainArgs]) e
 			cancel(errCancelRequested)
 		}
 	}
-	stop := make(chan struct{})
-	beat := make(chan struct{})
-	go func() {
-		defer close(beat)
-		t := time.NewTicker(250 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				flush()
-			}
-		}
-	}()
+	stopBeat := heartbeat(250*time.Millisecond, flush)
 	spec := TrainSpec{ModelID: m.ID, Strategy: orText(job.Args.Strategy, ml.StrategyFull), Reason: j.Reason, Config: job.Args.Config, JobID: job.ID}
 	dir := filepath.Join(r.cfg.DataDir, "runs", fmt.Sprintf("job-%d-attempt-%d", job.ID, job.Attempt))
 	run, runErr := runTrainingChild(ctx, r.DB.Path, r.cfg.DataDir, dir, spec, r.cfg.Limits, func(l childLine) {
@@ -135,8 +121,7 @@ func (w *retrainWorker) Work(ctx context.Context, job *river.Job[RetrainArgs]) e
 			pending = append(pending, l.Log)
 		}
 	})
-	close(stop)
-	<-beat
+	stopBeat()
 	flush()
 	defer os.RemoveAll(dir)
 
@@ -268,6 +253,32 @@ func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
 // cpuSeconds is this process's user+system CPU time. Training in-process
 // shares it with the server; the child-process runner measures exactly.
+// heartbeat calls flush every period until the returned stop is called;
+// stop returns once the last call has.
+func heartbeat(period time.Duration, flush func()) (stop func()) {
+	done, beat := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(beat)
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				flush()
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-beat
+	}
+}
+
+// ProcessCPU is this process's CPU time (user + system).
+func ProcessCPU() time.Duration { return time.Duration(cpuSeconds() * float64(time.Second)) }
+
 func cpuSeconds() float64 {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {

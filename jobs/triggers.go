@@ -115,11 +115,13 @@ func (r *Runner) Evaluate(ctx context.Context, m *ml.Model, manual *policy.Manua
 		// Labels since the newest full retrain's data, for the cost-aware
 		// trigger's measured gains of full retrains.
 		for _, v := range versions { // newest first
-			if v.UpdateKind != ml.UpdateFull || v.JobID == 0 {
+			if v.UpdateKind != ml.UpdateFull {
 				continue
 			}
-			if j, err := db.FindJob(ctx, v.JobID); err == nil && j.Data.LabeledTotal > 0 {
-				s.LabelsSinceFull = max(0, int(stats.Labeled-j.Data.LabeledTotal))
+			if v.JobID != 0 {
+				if j, err := db.FindJob(ctx, v.JobID); err == nil && j.Data.LabeledTotal > 0 {
+					s.LabelsSinceFull = max(0, int(stats.Labeled-j.Data.LabeledTotal))
+				}
 			}
 			break
 		}
@@ -149,7 +151,7 @@ func (r *Runner) Evaluate(ctx context.Context, m *ml.Model, manual *policy.Manua
 		old, okOld := g.Champion[primary]
 		if okCh && okOld && g.Labels > 0 && !math.IsNaN(ch) && !math.IsNaN(old) {
 			s.Gains = append(s.Gains, policy.GainPoint{Gap: g.Gap, Recovered: ch - old, Strategy: g.Strategy, Measured: true, Labels: int(g.Labels)})
-		} else if x, ok := g.Metrics[primary]; ok && !math.IsNaN(x) {
+		} else if x, ok := g.Metrics[primary]; ok && !math.IsNaN(x) && !math.IsNaN(g.Recent) {
 			s.Gains = append(s.Gains, policy.GainPoint{Gap: g.Gap, Recovered: x - g.Recent, Strategy: g.Strategy})
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -612,12 +613,15 @@ func (db *DB) FindTriggers(ctx context.Context, modelID int64, limit int) ([]*ml
 	return out, rows.Err()
 }
 
-// GainHistory pairs each fired trigger that recorded the champion's gap
-// and recent metric with the holdout metric of the version its job made.
-// When the gate compared that version with the champion it replaced on
-// the same holdout, Champion and Challenger hold both models' metrics
-// there, and Labels is how many labeled rows had arrived since the
-// champion's own data (0 when unknown).
+// GainHistory pairs each fired trigger with what its job's version
+// did: its holdout metrics, and, when the gate compared it with the
+// champion it replaced on the same holdout, both models' metrics there
+// (Champion, Challenger). Gap and Recent are the trigger's (NaN when it
+// did not know them). Labels is the staleness the update removed: the
+// labeled rows that had arrived since the data of the champion it
+// replaced, or of the previous full retrain for a full one (0 when
+// unknown). Strategy is the update the version is (full, warm_start,
+// online).
 type GainHistory struct {
 	Gap, Recent          float64
 	Metrics              map[string]float64
@@ -626,16 +630,22 @@ type GainHistory struct {
 	Labels               int64
 }
 
-// FindGainHistory lists a model's past retrains' gaps and results,
-// oldest first (newest n).
+// FindGainHistory lists a model's past retrains that have a known gap
+// or a gate comparison, oldest first (newest n).
 func (db *DB) FindGainHistory(ctx context.Context, modelID int64, n int) ([]GainHistory, error) {
-	rows, err := db.Read.QueryContext(ctx, `SELECT gap, recent, metrics, strategy, report, data, champion_data FROM (
-		SELECT e.id, e.gap, e.recent, v.metrics, j.strategy, COALESCE(g.report, '{}') AS report, j.data,
-			COALESCE((SELECT cj.data FROM model_versions cv JOIN train_jobs cj ON cj.id = cv.job_id WHERE cv.id = g.champion_id), '{}') AS champion_data
+	rows, err := db.Read.QueryContext(ctx, `SELECT gap, recent, metrics, update_kind, report, data, base_data FROM (
+		SELECT e.id, e.gap, e.recent, v.metrics, v.update_kind, COALESCE(g.report, '{}') AS report, j.data,
+			CASE WHEN v.update_kind = 'full' THEN
+				COALESCE((SELECT pj.data FROM model_versions pv JOIN train_jobs pj ON pj.id = pv.job_id
+					WHERE pv.model_id = v.model_id AND pv.update_kind = 'full' AND pv.id < v.id ORDER BY pv.id DESC LIMIT 1), '{}')
+			ELSE
+				COALESCE((SELECT cj.data FROM model_versions cv JOIN train_jobs cj ON cj.id = cv.job_id WHERE cv.id = g.champion_id), '{}')
+			END AS base_data
 		FROM trigger_events e
 		JOIN train_jobs j ON j.id = e.job_id JOIN model_versions v ON v.id = j.version_id
 		LEFT JOIN gate_decisions g ON g.id = (SELECT max(id) FROM gate_decisions WHERE job_id = j.id)
-		WHERE e.model_id = ? AND e.gap IS NOT NULL AND e.recent IS NOT NULL ORDER BY e.id DESC LIMIT ?) ORDER BY id`, modelID, n)
+		WHERE e.model_id = ? AND ((e.gap IS NOT NULL AND e.recent IS NOT NULL) OR g.champion_id IS NOT NULL)
+		ORDER BY e.id DESC LIMIT ?) ORDER BY id`, modelID, n)
 	if err != nil {
 		return nil, err
 	}
@@ -643,10 +653,12 @@ func (db *DB) FindGainHistory(ctx context.Context, modelID int64, n int) ([]Gain
 	var out []GainHistory
 	for rows.Next() {
 		var g GainHistory
-		var metrics, report, data, champData string
-		if err := rows.Scan(&g.Gap, &g.Recent, &metrics, &g.Strategy, &report, &data, &champData); err != nil {
+		var gap, recent sql.NullFloat64
+		var metrics, report, data, baseData string
+		if err := rows.Scan(&gap, &recent, &metrics, &g.Strategy, &report, &data, &baseData); err != nil {
 			return nil, err
 		}
+		g.Gap, g.Recent = orNaN(gap), orNaN(recent)
 		json.Unmarshal([]byte(metrics), &g.Metrics)
 		var rep struct {
 			Champion   map[string]float64 `json:"champion"`
@@ -656,12 +668,19 @@ func (db *DB) FindGainHistory(ctx context.Context, modelID int64, n int) ([]Gain
 			g.Champion, g.Challenger = rep.Champion, rep.Challenger
 		}
 		var now, then ml.DataVersion
-		if json.Unmarshal([]byte(data), &now) == nil && json.Unmarshal([]byte(champData), &then) == nil && then.LabeledTotal > 0 {
+		if json.Unmarshal([]byte(data), &now) == nil && json.Unmarshal([]byte(baseData), &then) == nil && then.LabeledTotal > 0 {
 			g.Labels = max(0, now.LabeledTotal-then.LabeledTotal)
 		}
 		out = append(out, g)
 	}
 	return out, rows.Err()
+}
+
+func orNaN(v sql.NullFloat64) float64 {
+	if !v.Valid {
+		return math.NaN()
+	}
+	return v.Float64
 }
 
 func nullBytes(b []byte) any {

@@ -13,10 +13,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/freshet/freshet/jobs"
 	"github.com/freshet/freshet/ml"
 	"github.com/freshet/freshet/ml/backtest"
 	"github.com/freshet/freshet/ml/ingest"
@@ -53,7 +53,7 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fs.Usage()
 		return errors.New("--data and --label are required")
 	}
-	cfg := backtest.Config{InitFrac: *initFrac, Alpha: *alpha, Train: ml.TrainConfig{Rounds: *rounds, MaxDepth: *depth, Seed: *seed}, CPU: processCPU}
+	cfg := backtest.Config{InitFrac: *initFrac, Alpha: *alpha, Train: ml.TrainConfig{Rounds: *rounds, MaxDepth: *depth, Seed: *seed}, CPU: jobs.ProcessCPU}
 	if n, err := strconv.Atoi(*batch); err == nil {
 		cfg.Batch = n
 	} else if cfg.BatchPeriod, err = parsePeriod(*batch); err != nil {
@@ -128,15 +128,6 @@ func pct(v float64) string {
 		return "–"
 	}
 	return fmt.Sprintf("%.1f%%", 100*v)
-}
-
-// processCPU is the process's user + system CPU time.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // parsePeriod reads a Go duration or a number of days ("7d").

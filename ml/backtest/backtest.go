@@ -165,7 +165,8 @@ func Run(ctx context.Context, cfg Config, d train.Data, policies []Policy) (*Rep
 			return nil, err
 		}
 	}
-	fullCost := cfg.CostPerUnit * float64(h.windowRows(cfg.Window, h.init)) * float64(cfg.Train.Rounds)
+	// The mean cost of the every-batch reference's retrains (C_α's unit).
+	fullCost := cfg.CostPerUnit * h.everyBatchCost(cfg) / float64(len(h.batches)-1)
 	for i := range policies {
 		p := &policies[i]
 		if ca := p.Config.CostAware; ca != nil && ca.ValuePerPoint == 0 {

@@ -161,7 +161,7 @@ func TestCounts(t *testing.T) {
 		{"every:1", 17, 0, wantEvery},
 		{"every:3", 5, 0, 5 * 1000 * 10},        // after batches 2, 5, 8, 11, 14
 		{"warm", 0, 17, 17 * 200 * 5},           // 5 trees on the newest 200 rows
-		{"hybrid", 4, 13, 4*1000*10 + 13*200*5}, // full every 4th update
+		{"hybrid:4", 4, 13, 4*1000*10 + 13*200*5}, // full every 4th update
 		{"online", 0, 17, 17 * 200},             // each row once, the first model's and the last batch's not
 	} {
 		r := find(t, rep, c.name)

@@ -131,7 +131,6 @@ func parsePolicy(item string, batch int, period time.Duration, w ml.DataWindow) 
 			c.Cooldown = (time.Duration(k)*period - time.Millisecond).String()
 		}
 		settings = fmt.Sprintf("a full retrain after every %s", plural(k, "batch", "batches"))
-		name = fmt.Sprintf("every:%d", k)
 	case "drift":
 		c.Drift = &ml.DriftTrigger{Share: arg(0, 0.5)}
 		settings = fmt.Sprintf("a full retrain when a batch's weighted drift share reaches %g", c.Drift.Share)
@@ -168,6 +167,7 @@ func parsePolicy(item string, batch int, period time.Duration, w ml.DataWindow) 
 		settings = fmt.Sprintf("the cost-aware trigger (a point of the metric on one batch is worth %s CPU-s): %d-tree warm starts or full retrains when the expected gain is worth the predicted cost, a full retrain at least every %d updates",
 			value, c.WarmRounds, c.FullEvery)
 	}
+	name = spec // as written, so that every:4 and cost_aware:0.5 are told apart
 	if hasWin {
 		name += "@" + win
 	}

@@ -26,13 +26,13 @@ func TestParsePolicies(t *testing.T) {
 	if p := byName["every:4"]; p.Config.Volume.Labels != 4*336 || p.Config.Strategy != ml.StrategyFull || p.Config.Window != def {
 		t.Errorf("every:4: %+v", p.Config)
 	}
-	if p := byName["hybrid"]; p.Config.Strategy != ml.StrategyAuto || p.Config.FullEvery != 8 || p.Config.WarmRounds != 5 || p.Config.Volume.Labels != 336 {
+	if p := byName["hybrid:8"]; p.Config.Strategy != ml.StrategyAuto || p.Config.FullEvery != 8 || p.Config.WarmRounds != 5 || p.Config.Volume.Labels != 336 {
 		t.Errorf("hybrid: %+v", p.Config)
 	}
 	if p := byName["every:2@days=30"]; p.Config.Window.Kind != ml.WindowSlidingDays || p.Config.Window.Days != 30 || !strings.Contains(p.Settings, "the last 30 days") {
 		t.Errorf("window: %+v %q", p.Config.Window, p.Settings)
 	}
-	if p := byName["cost_aware"]; p.Config.CostAware.ValuePerPoint != 0.5 || p.Config.Volume.Labels != 8*336 {
+	if p := byName["cost_aware:0.5"]; p.Config.CostAware.ValuePerPoint != 0.5 || p.Config.Volume.Labels != 8*336 {
 		t.Errorf("cost_aware: %+v", p.Config)
 	}
 	// Time batches: every K periods is a cooldown just short of K periods.

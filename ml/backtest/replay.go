@@ -163,12 +163,17 @@ func replay(ctx context.Context, cfg Config, h *history, p Policy, index int) (*
 			if primary == ml.MetricAccuracy {
 				oldMetric = accuracy(old, y)
 			}
-			if !math.IsNaN(oldMetric) && !math.IsNaN(metric) && !math.IsNaN(pg.gap) {
+			if !math.IsNaN(oldMetric) && !math.IsNaN(metric) {
 				r.gains = append(r.gains, policy.GainPoint{Gap: pg.gap, Recovered: metric - oldMetric, Strategy: pg.strategy, Measured: true, Labels: pg.labels})
 			}
 			r.pendingGain = nil
 		}
-		if math.IsNaN(r.champ.firstAUC) {
+		// The champion's first batch with a primary metric is its baseline.
+		base := r.champ.firstAUC
+		if primary == ml.MetricAccuracy {
+			base = r.champ.firstAcc
+		}
+		if math.IsNaN(base) {
 			r.champ.firstAUC, r.champ.firstAcc = bt.AUC, bt.Accuracy
 		}
 
@@ -251,10 +256,10 @@ func (r *run) monitor(s *policy.State, lo, hi int, scores []float64, primary str
 	c := r.champ
 	d := r.h.d
 	if c.ref == nil {
-		X := cols(d.X, c.dataEnd-min(c.dataEnd, monitor.RefSample), c.dataEnd)
+		X := d.Slice(c.dataEnd-min(c.dataEnd, monitor.RefSample), c.dataEnd).X
 		c.ref = monitor.NewReference(r.cfg.Model, X, c.predict(d.X, c.dataEnd-min(c.dataEnd, monitor.RefSample), c.dataEnd, r.row, false))
 	}
-	w := c.ref.Profile(d.Time[lo], d.Time[hi-1], cols(d.X, lo, hi), scores, d.Y[lo:hi])
+	w := c.ref.Profile(d.Time[lo], d.Time[hi-1], d.Slice(lo, hi).X, scores, d.Y[lo:hi])
 	if c.base == nil {
 		// The champion's first batch is its baseline for decay.
 		p := monitor.Performance(w, primary, nil)
@@ -447,14 +452,6 @@ func (r *run) newChampion(res *train.Result, l *online.Model, end int) *champion
 		}
 	}
 	return c
-}
-
-func cols(X [][]float64, lo, hi int) [][]float64 {
-	out := make([][]float64, len(X))
-	for j := range X {
-		out[j] = X[j][lo:hi]
-	}
-	return out
 }
 
 // auc is the batch's AUC, NaN with one class.

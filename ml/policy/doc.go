@@ -115,7 +115,7 @@
 //	  gain  = rate × the new labels it would take in × 100
 //	          (since the last full retrain for a full one, since the
 //	          champion's data for the others)
-//	otherwise the gap model (see FitGain):
+//	otherwise, or when that is 0 or less, the gap model (see FitGain):
 //	  gap   = State.Gap (champion's baseline − recent metric; NaN or ≤ 0: none)
 //	  ratio = median of Recovered/Gap over at least 3 unmeasured past
 //	          retrains with Gap > 0.005, clamped to [0, 1.5] (default 0.7)
@@ -134,9 +134,10 @@
 // gain is noisy: an update whose worth is unsure keeps being tried (and
 // so measured), one that measurably loses is not.
 //
-// The live loop feeds the gap model (gains from the gate's numbers); the
-// backtester (ml/backtest) measures every update on the next batch and
-// feeds the measured one.
+// A measured gain of 0 or less gives way to the gap model, so a policy
+// whose updates once lost still wakes up when the champion decays. The
+// live loop measures an update by the gate (challenger and champion on
+// the same holdout); the backtester (ml/backtest) on the next batch.
 //
 // # The caller's part
 //

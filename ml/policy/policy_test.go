@@ -667,19 +667,20 @@ func TestCostAware(t *testing.T) {
 			why:      "warm start: 2 updates since the last full retrain, full every 8; cost-aware: the cheapest update that pays for itself (1.68 > 0.0875 CPU-s)",
 		},
 		{
-			// Warm starts measurably lost; the gap says a full retrain wins
-			// 2.8 points.
+			// Warm starts measurably won next to nothing (1e-5 each after
+			// 100 labels: 0.001 points, 0.02 CPU-s); the gap says a full
+			// retrain wins 2.8 points.
 			name: "fires, only a full retrain pays", cfg: cfg(20),
 			state: func(s *policy.State) {
 				s.Gap, s.UpdatesSinceFull, s.NewLabels = 0.04, 2, 100
 				for range 3 {
-					s.Gains = append(s.Gains, policy.GainPoint{Recovered: -0.01, Strategy: ml.StrategyWarmStart, Measured: true, Labels: 100})
+					s.Gains = append(s.Gains, policy.GainPoint{Recovered: 1e-5, Strategy: ml.StrategyWarmStart, Measured: true, Labels: 100})
 				}
 			},
 			outcome: policy.OutcomeFired, fired: []string{ml.TriggerCostAware},
-			reasons:  []string{"cost-aware: expected gain 2.8 points × 20 CPU-s/point = 56 CPU-s > predicted cost 1.55 CPU-s (full retrain); warm start: 0 points = 0 CPU-s vs 0.0875 CPU-s"},
+			reasons:  []string{"cost-aware: expected gain 2.8 points × 20 CPU-s/point = 56 CPU-s > predicted cost 1.55 CPU-s (full retrain); warm start: 0.001 points = 0.02 CPU-s vs 0.0875 CPU-s"},
 			strategy: ml.StrategyFull,
-			why:      "full: cost-aware: a warm start would not pay for itself (0 ≤ 0.0875 CPU-s) and a full retrain does (56 > 1.55 CPU-s) (2 updates since the last full retrain, full every 8)",
+			why:      "full: cost-aware: a warm start would not pay for itself (0.02 ≤ 0.0875 CPU-s) and a full retrain does (56 > 1.55 CPU-s) (2 updates since the last full retrain, full every 8)",
 		},
 		{
 			name: "not worth it", cfg: cfg(0.1), state: gap(0.01), outcome: policy.OutcomeQuiet,
@@ -728,6 +729,20 @@ func TestCostAware(t *testing.T) {
 			},
 			outcome: policy.OutcomeFired, fired: []string{ml.TriggerCostAware},
 			reasons:  []string{"cost-aware: expected gain 1.58 points × 1 CPU-s/point = 1.58 CPU-s > predicted cost 0.0875 CPU-s (warm start); full retrain: 0 points = 0 CPU-s vs 1.55 CPU-s"},
+			strategy: ml.StrategyWarmStart,
+		},
+		{
+			// Measured losses with a decayed champion: the gap model speaks.
+			name: "measured losses give way to the gap", cfg: cfg(20),
+			state: func(s *policy.State) {
+				s.Gap, s.UpdatesSinceFull, s.NewLabels, s.LabelsSinceFull = 0.04, 2, 100, 300
+				for range 3 {
+					s.Gains = append(s.Gains, policy.GainPoint{Recovered: -0.01, Strategy: ml.StrategyWarmStart, Measured: true, Labels: 50},
+						policy.GainPoint{Recovered: -0.02, Measured: true, Labels: 50})
+				}
+			},
+			outcome: policy.OutcomeFired, fired: []string{ml.TriggerCostAware},
+			reasons:  []string{"cost-aware: expected gain 1.68 points × 20 CPU-s/point = 33.6 CPU-s > predicted cost 0.0875 CPU-s (warm start); full retrain: 2.8 points = 56 CPU-s vs 1.55 CPU-s"},
 			strategy: ml.StrategyWarmStart,
 		},
 		{

@@ -352,9 +352,14 @@ func (ca *costAware) staleness(strategy string) int {
 // points is the expected gain of strategy in metric points: what its
 // past updates measurably won, or the gap model's estimate until there
 // are MinMeasured of them.
+//
+// A measured gain of 0 or less (past updates lost) gives way to the gap
+// model: a strategy that stopped firing is never measured again, so
+// without it a policy that once measured losses would stay quiet however
+// far the champion decays.
 func (ca *costAware) points(strategy string) float64 {
-	if g, _, ok := MeasuredGain(ca.gains, strategy, ca.staleness(strategy)); ok {
-		return math.Max(0, g*100)
+	if g, _, ok := MeasuredGain(ca.gains, strategy, ca.staleness(strategy)); ok && g > 0 {
+		return g * 100
 	}
 	return ca.model.Points(ca.gap, strategy)
 }
@@ -375,7 +380,7 @@ func (ca *costAware) gain(strategy string) GainEstimate {
 	} else {
 		parts = append(parts, "the champion's recent metric gap is unknown or not positive")
 	}
-	if m, n, ok := MeasuredGain(ca.gains, strategy, ca.staleness(strategy)); ok {
+	if m, n, ok := MeasuredGain(ca.gains, strategy, ca.staleness(strategy)); ok && m > 0 {
 		parts = []string{fmt.Sprintf("measured: the last %d %ss won %s points per 1,000 new labels (mean + 1 standard error; each against the model it replaced, on rows neither had learned), × %d new labels = %s points",
 			n, strategyName(strategy), num(m*100*1000/float64(max(ca.staleness(strategy), 1))), ca.staleness(strategy), num(m*100))}
 	}
