@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/freshet/freshet/ml"
@@ -213,18 +215,36 @@ func (s *Server) referenceRanges(r *http.Request, m *ml.Model) map[string]string
 	if err != nil || !ok {
 		return out
 	}
-	if v, ok := s.ranges.Load(refID); ok {
-		return v.(map[string]string)
-	}
-	h, err := s.monitor.Health(r.Context(), m, 1)
-	if err != nil || h.Reference == nil || len(h.RefOf) == 0 {
+	// Once per reference: annotators who start together must not each
+	// load it (50 at once took most of the first requests' time).
+	v, _ := s.ranges.LoadOrStore(refID, &refRanges{})
+	e := v.(*refRanges)
+	e.once.Do(func() { e.ranges = s.loadRanges(r, m) })
+	if e.ranges == nil {
+		s.ranges.CompareAndDelete(refID, e) // failed: tried again next time
 		return out
+	}
+	return e.ranges
+}
+
+// refRanges are one reference's ranges, computed once.
+type refRanges struct {
+	once   sync.Once
+	ranges map[string]string
+}
+
+// loadRanges reads the ranges of the model's newest reference (nil when
+// it cannot).
+func (s *Server) loadRanges(r *http.Request, m *ml.Model) map[string]string {
+	h, err := s.monitor.Health(context.WithoutCancel(r.Context()), m, 1)
+	if err != nil || h.Reference == nil || len(h.RefOf) == 0 {
+		return nil
 	}
 	ref := h.Refs[h.RefOf[len(h.RefOf)-1]]
 	if ref == nil {
-		return out
+		return nil
 	}
-	defer s.ranges.Store(refID, out)
+	out := map[string]string{}
 	for _, f := range ref.Features {
 		if f.Categorical || len(f.Sample) == 0 {
 			continue
@@ -251,12 +271,10 @@ func (s *Server) handleAPINextItem(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
+// nextItem leases the next item; b, read earlier in this request, is
+// shown as it is (a lease does not change the batch's counts).
 func (s *Server) nextItem(r *http.Request, m *ml.Model, b *ml.QueryBatch) (*itemView, error) {
 	it, bud, err := s.DB.NextItem(r.Context(), m, b.ID, labeler(r))
-	if err != nil {
-		return nil, err
-	}
-	b, err = s.DB.FindBatch(r.Context(), b.ID)
 	if err != nil {
 		return nil, err
 	}

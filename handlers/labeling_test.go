@@ -222,10 +222,15 @@ func TestLabelingConcurrency(t *testing.T) {
 		}
 		e.Passwords[name] = pw
 		clients[i] = e.client(name)
+		// Each annotator is a browser of its own, keeping its connection
+		// alive (the default transport, shared, keeps two idle
+		// connections, so most requests would open a new one).
+		clients[i].Transport = &http.Transport{MaxIdleConnsPerHost: 4}
 	}
 	var (
 		mu       sync.Mutex
 		lat      []time.Duration
+		later    []time.Duration // after each annotator's first item
 		refused  []time.Duration
 		holders  = map[int64]string{} // item → who received it
 		clash    atomic.Int64
@@ -238,6 +243,7 @@ func TestLabelingConcurrency(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			me := fmt.Sprintf("a%02d", i)
+			first := true
 			for time.Now().Before(deadline) {
 				t0 := time.Now()
 				r := e.do(c, "POST", fmt.Sprintf("/api/v1/batches/%d/next", id), "", "application/json", nil)
@@ -255,6 +261,10 @@ func TestLabelingConcurrency(t *testing.T) {
 				json.Unmarshal([]byte(r.Body), &v)
 				mu.Lock()
 				lat = append(lat, d)
+				if !first {
+					later = append(later, d)
+				}
+				first = false
 				if h, ok := holders[v.Item.ID]; ok && h != me {
 					clash.Add(1)
 				}
@@ -285,6 +295,7 @@ func TestLabelingConcurrency(t *testing.T) {
 		t.Fatalf("%d items over their overlap, %d double labels", over, dupes)
 	}
 	slices.Sort(lat)
+	slices.Sort(later)
 	slices.Sort(refused)
 	p := func(l []time.Duration, q float64) time.Duration {
 		if len(l) == 0 {
@@ -292,6 +303,9 @@ func TestLabelingConcurrency(t *testing.T) {
 		}
 		return l[min(len(l)-1, int(q*float64(len(l))))]
 	}
-	t.Logf("50 annotators, 30 s: %d labels accepted (budget 1,500); next item: %d served, p50 %v, p99 %v; %d refused (budget used), p50 %v, p99 %v",
-		labels.Load(), len(lat), p(lat, 0.5), p(lat, 0.99), len(refused), p(refused, 0.5), p(refused, 0.99))
+	// All 50 start in the same instant, so their first requests queue
+	// behind each other on two cores; the p99 after them is the steady
+	// state.
+	t.Logf("50 annotators, 30 s: %d labels accepted (budget 1,500); next item: %d served, p50 %v, p99 %v (after each one's first: p50 %v, p99 %v); %d refused (budget used), p50 %v, p99 %v",
+		labels.Load(), len(lat), p(lat, 0.5), p(lat, 0.99), p(later, 0.5), p(later, 0.99), len(refused), p(refused, 0.5), p(refused, 0.99))
 }

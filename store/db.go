@@ -36,6 +36,10 @@ type DB struct {
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+
+	// labeling is what the labeling API keeps between requests
+	// (labeling.go).
+	labeling labelingState
 }
 
 // DSN returns the go-sqlite3 DSN for path. PRAGMAs go in the DSN so every
