@@ -159,10 +159,10 @@ func TestCounts(t *testing.T) {
 	}{
 		{"never", 0, 0, 0},
 		{"every:1", 17, 0, wantEvery},
-		{"every:3", 5, 0, 5 * 1000 * 10},        // after batches 2, 5, 8, 11, 14
-		{"warm", 0, 17, 17 * 200 * 5},           // 5 trees on the newest 200 rows
+		{"every:3", 5, 0, 5 * 1000 * 10},          // after batches 2, 5, 8, 11, 14
+		{"warm", 0, 17, 17 * 200 * 5},             // 5 trees on the newest 200 rows
 		{"hybrid:4", 4, 13, 4*1000*10 + 13*200*5}, // full every 4th update
-		{"online", 0, 17, 17 * 200},             // each row once, the first model's and the last batch's not
+		{"online", 0, 17, 17 * 200},               // each row once, the first model's and the last batch's not
 	} {
 		r := find(t, rep, c.name)
 		if r.Retrains != c.retrains || r.Updates != c.cheap || r.RowsXRounds != c.rowsXRounds {
