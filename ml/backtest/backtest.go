@@ -11,7 +11,6 @@ import (
 
 	"github.com/freshet/freshet/ml"
 	"github.com/freshet/freshet/ml/train"
-	"github.com/freshet/freshet/ml/window"
 )
 
 // Defaults of a Config.
@@ -236,6 +235,8 @@ type history struct {
 	d       train.Data
 	init    int
 	batches [][2]int // [lo, hi) row ranges
+	// first holds the first model per data window (see firstModel).
+	first map[ml.DataWindow]firstFit
 }
 
 func newHistory(cfg Config, d train.Data) (*history, error) {
@@ -283,24 +284,44 @@ func newHistory(cfg Config, d train.Data) (*history, error) {
 	return h, nil
 }
 
-// windowRows is how many rows rule w keeps of the first end rows.
-func (h *history) windowRows(w ml.DataWindow, end int) int {
-	sel, err := window.Select(w, h.d.Time[:end], 0)
-	if err != nil {
-		return end
-	}
-	return end - sel.Lo
+// firstFit is a first model and what it cost.
+type firstFit struct {
+	res  *train.Result
+	rows int
+	cpu  float64 // seconds
 }
 
-// calibrate measures the CPU-seconds per row × round of a fit of the
-// first model.
-func (h *history) calibrate(cfg Config) (float64, error) {
-	rows := h.windowRows(cfg.Window, h.init)
-	data := h.d.Slice(h.init-rows, h.init)
-	t0 := cfg.CPU()
-	if _, err := train.Fit(cfg.Model, data, cfg.Train, train.Options{TrainAll: true, NoText: true}); err != nil {
-		return 0, fmt.Errorf("first model: %w", err)
+// firstModel trains the first model on window w (defaults applied) of
+// the first rows, once per window: every policy with that window starts
+// from the same model.
+func (h *history) firstModel(cfg Config, w ml.DataWindow) (firstFit, error) {
+	w = ml.PolicyConfig{Window: w}.WithDefaults().Window
+	if f, ok := h.first[w]; ok {
+		return f, nil
 	}
-	secs := (cfg.CPU() - t0).Seconds()
-	return max(secs, 1e-6) / (float64(rows) * float64(cfg.Train.Rounds)), nil
+	data, err := windowRows(h.d, w, h.init, 0)
+	if err != nil {
+		return firstFit{}, fmt.Errorf("first model: %w", err)
+	}
+	t0 := cfg.CPU()
+	res, err := fitAll(cfg, data)
+	if err != nil {
+		return firstFit{}, fmt.Errorf("first model: %w", err)
+	}
+	f := firstFit{res: res, rows: data.Len(), cpu: (cfg.CPU() - t0).Seconds()}
+	if h.first == nil {
+		h.first = map[ml.DataWindow]firstFit{}
+	}
+	h.first[w] = f
+	return f, nil
+}
+
+// calibrate is the CPU-seconds per row × round of the first model's fit
+// on cfg.Window.
+func (h *history) calibrate(cfg Config) (float64, error) {
+	f, err := h.firstModel(cfg, cfg.Window)
+	if err != nil {
+		return 0, err
+	}
+	return max(f.cpu, 1e-6) / (float64(f.rows) * float64(cfg.Train.Rounds)), nil
 }

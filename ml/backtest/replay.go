@@ -107,16 +107,17 @@ func replay(ctx context.Context, cfg Config, h *history, p Policy, index int) (*
 	r := &run{cfg: cfg, h: h, p: p.Config.WithDefaults(), res: &Result{Policy: p}, row: make([]float64, len(h.d.X))}
 	r.monitors = r.p.Drift != nil || r.p.Decay != nil || r.p.Window.Kind == ml.WindowDriftAware
 	d := h.d
-	// The first model: a full retrain on the first rows, not counted.
-	first, err := r.full(h.init, false)
+	// The first model: a full retrain on the first rows, not counted
+	// (and trained once for all the policies with this window).
+	first, err := h.firstModel(cfg, r.p.Window)
 	if err != nil {
-		return nil, fmt.Errorf("first model: %w", err)
+		return nil, err
 	}
-	r.champ, r.fullEnd = first, h.init
+	r.champ, r.fullEnd = r.newChampion(first.res, nil, h.init), h.init
 	r.lastTrain = at(d.Time[h.init-1])
 	// The policies' cost model starts from the calibration, as a live
 	// model's starts from its past jobs.
-	rows := h.windowRows(r.p.Window, h.init)
+	rows := first.rows
 	for _, c := range []policy.CostPoint{{Strategy: ml.StrategyFull, Rows: rows, Rounds: cfg.Train.Rounds},
 		{Strategy: ml.StrategyWarmStart, Rows: rows, Rounds: r.p.WarmRounds}, {Strategy: ml.StrategyOnline, Rows: rows, Rounds: 1}} {
 		c.CPUSeconds = cfg.CostPerUnit * float64(c.Rows) * float64(c.Rounds)
@@ -304,7 +305,7 @@ func (r *run) update(strategy string, end int, s policy.State) error {
 	labels := s.NewLabels
 	switch strategy {
 	case ml.StrategyFull:
-		c, err := r.full(end, true)
+		c, err := r.full(end)
 		if err != nil {
 			return err
 		}
@@ -358,32 +359,19 @@ func (r *run) measure(strategy string, rows, rounds int, book bool, f func() err
 }
 
 // full trains a new model on the policy's window of rows [0, end).
-func (r *run) full(end int, book bool) (*champion, error) {
-	d := r.h.d
+func (r *run) full(end int) (*champion, error) {
 	var changePoint int64
 	if cp, ok := window.ChangePoint(r.starts, r.flagged); ok {
 		changePoint = cp
 	}
-	sel, err := window.Select(r.p.Window, d.Time[:end], changePoint)
+	data, err := windowRows(r.h.d, r.p.Window, end, changePoint)
 	if err != nil {
 		return nil, err
 	}
-	// The backtest promotes every retrain (there is no gate), so the
-	// window's holdout trains too.
-	data := d.Slice(sel.Lo, end)
-	if sel.Weights != nil {
-		w := make([]float64, end-sel.Lo)
-		copy(w, sel.Weights)
-		for i := len(sel.Weights); i < len(w); i++ {
-			w[i] = sel.Weights[len(sel.Weights)-1]
-		}
-		data.W = w
-	}
 	var res *train.Result
 	r.spendAt = end - 1
-	err = r.measure(ml.StrategyFull, data.Len(), r.cfg.Train.Rounds, book, func() error {
-		var err error
-		res, err = train.Fit(r.cfg.Model, data, r.cfg.Train, train.Options{TrainAll: true, NoText: true})
+	err = r.measure(ml.StrategyFull, data.Len(), r.cfg.Train.Rounds, true, func() error {
+		res, err = fitAll(r.cfg, data)
 		return err
 	})
 	if err != nil {
@@ -392,11 +380,37 @@ func (r *run) full(end int, book bool) (*champion, error) {
 	return r.newChampion(res, nil, end), nil
 }
 
+// windowRows are the rows window w chooses of [0, end). The backtest
+// promotes every retrain (there is no gate), so the window's holdout
+// trains too.
+func windowRows(d train.Data, w ml.DataWindow, end int, changePoint int64) (train.Data, error) {
+	sel, err := window.Select(w, d.Time[:end], changePoint)
+	if err != nil {
+		return train.Data{}, err
+	}
+	data := d.Slice(sel.Lo, end)
+	if sel.Weights != nil {
+		wt := make([]float64, end-sel.Lo)
+		copy(wt, sel.Weights)
+		for i := len(sel.Weights); i < len(wt); i++ {
+			wt[i] = sel.Weights[len(sel.Weights)-1]
+		}
+		data.W = wt
+	}
+	return data, nil
+}
+
+// fitAll is a backtest's full retrain: every row of data trains, for
+// cfg.Train.Rounds rounds.
+func fitAll(cfg Config, data train.Data) (*train.Result, error) {
+	return train.Fit(cfg.Model, data, cfg.Train, train.Options{TrainAll: true, NoText: true})
+}
+
 // warm adds the policy's warm-start rounds to the champion, fitted on
 // the newest rows rows of [0, end).
 func (r *run) warm(end, rows int) (*champion, error) {
 	if r.champ.res == nil {
-		return r.full(end, true) // an online snapshot cannot be warm-started
+		return r.full(end) // an online snapshot cannot be warm-started
 	}
 	lo := max(0, end-rows)
 	data := r.h.d.Slice(lo, end)
