@@ -5,7 +5,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 export GOFLAGS ?= -mod=mod
 
-.PHONY: help build run test test/race test/short bench bench/peers generate lint check-generated fuzz clean
+.PHONY: help build run test check-fmt test/race test/short bench bench/peers generate lint check-generated fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z/_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -16,7 +16,7 @@ build: ## build bin/freshet
 run: build ## build and serve the dashboard with the live demo on ./freshet.db (127.0.0.1:8080)
 	./$(BIN) serve --addr $${FRESHET_ADDR:-127.0.0.1:8080} --db $${FRESHET_DB:-freshet.db}
 
-test: check-generated ## run every test (browser tests need chromium)
+test: check-generated check-fmt ## run every test (browser tests need chromium)
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 
@@ -40,6 +40,9 @@ bench/peers: ## freshet vs XGBoost training and prediction, policy backtests, dr
 
 generate: ## regenerate templ components
 	$(GO) tool templ generate
+
+check-fmt: ## fail if a Go file is not gofmt-formatted
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed: gofmt -w the files above" && exit 1)
 
 check-generated: ## fail if generated templ files are stale
 	@$(GO) tool templ generate >/dev/null 2>&1
