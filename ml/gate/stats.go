@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"sort"
+
+	"github.com/freshet/freshet/ml/drift"
 )
 
 // Holm returns Holm's step-down adjusted p-values (S. Holm, "A simple
@@ -112,15 +114,12 @@ func PSI(ref, cur []float64, bins int) float64 {
 	return psiCuts(quantileCuts(sorted, bins), ref, cur)
 }
 
-// psiCuts is PSI over the bins cut at cuts.
+// psiCuts is PSI over the bins cut at cuts: ml/drift's PSI (Evidently's
+// empty-bin rule) of the two samples' bin counts.
 func psiCuts(cuts, ref, cur []float64) float64 {
-	r := shares(binCounts(cuts, ref))
-	c := shares(binCounts(cuts, cur))
-	fillZeroes(r)
-	fillZeroes(c)
-	psi := 0.0
-	for i := range r {
-		psi += (r[i] - c[i]) * math.Log(r[i]/c[i])
+	psi, err := drift.PSI(binCounts(cuts, ref), binCounts(cuts, cur))
+	if err != nil {
+		return math.NaN() // an empty sample
 	}
 	return psi
 }
@@ -170,35 +169,4 @@ func binCounts(cuts, x []float64) []float64 {
 		c[binIndex(cuts, v)]++
 	}
 	return c
-}
-
-func shares(c []float64) []float64 {
-	total := 0.0
-	for _, v := range c {
-		total += v
-	}
-	p := make([]float64, len(c))
-	for i, v := range c {
-		p[i] = v / total
-	}
-	return p
-}
-
-// fillZeroes is Evidently's rule for empty bins.
-func fillZeroes(p []float64) {
-	mn := math.Inf(1)
-	for _, v := range p {
-		if v != 0 {
-			mn = min(mn, v)
-		}
-	}
-	fill := 0.0001
-	if mn <= 0.0001 {
-		fill = mn / 1e6
-	}
-	for i, v := range p {
-		if v == 0 {
-			p[i] = fill
-		}
-	}
 }
