@@ -16,14 +16,6 @@ import (
 	"github.com/freshet/freshet/web"
 )
 
-// num is a JSON number that is null when not finite.
-func num(x float64) *float64 {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return nil
-	}
-	return &x
-}
-
 type apiFeatureDrift struct {
 	Name      string   `json:"name"`
 	Method    string   `json:"method"`
@@ -96,8 +88,8 @@ func (s *Server) health(r *http.Request) (*ml.Model, *jobs.Health, error) {
 func toAPIDrift(h *jobs.Health) []apiWindowDrift {
 	out := make([]apiWindowDrift, 0, len(h.Drift))
 	conv := func(f monitorFeature) apiFeatureDrift {
-		return apiFeatureDrift{Name: f.Name, Method: string(f.Method), Statistic: num(f.Statistic), PValue: num(f.PValue), Score: num(f.Score),
-			Threshold: f.Threshold, Ratio: num(f.Ratio), PSI: num(f.PSI), Drifted: f.Drifted, Weight: f.Weight}
+		return apiFeatureDrift{Name: f.Name, Method: string(f.Method), Statistic: ml.Finite(f.Statistic), PValue: ml.Finite(f.PValue), Score: ml.Finite(f.Score),
+			Threshold: f.Threshold, Ratio: ml.Finite(f.Ratio), PSI: ml.Finite(f.PSI), Drifted: f.Drifted, Weight: f.Weight}
 	}
 	for _, d := range h.Drift {
 		w := apiWindowDrift{Start: d.Start, End: d.End, Rows: d.Rows, Drifted: d.Drifted, Share: d.Share, WeightedShare: d.WeightedShare,
@@ -119,11 +111,11 @@ func toAPIPerf(h *jobs.Health) []apiPerf {
 	for _, p := range h.Perf {
 		var er *apiErrRate
 		if e := p.ErrorRate; e != nil {
-			er = &apiErrRate{Method: e.Method, Diff: e.Diff, Lower: e.Lower, Upper: e.Upper, PValue: num(e.PValue)}
+			er = &apiErrRate{Method: e.Method, Diff: e.Diff, Lower: e.Lower, Upper: e.Upper, PValue: ml.Finite(e.PValue)}
 		}
-		out = append(out, apiPerf{ErrorRate: er, Start: p.Start, End: p.End, Labeled: p.Labeled, Scored: p.Scored, Accuracy: num(p.Accuracy), AUC: num(p.AUC),
-			AUCStdErr: num(p.AUCStdErr), AccStdErr: num(p.AccuracyStdErr), LogLoss: num(p.LogLoss), F1: num(p.F1), RMSE: num(p.RMSE), Drop: num(p.Drop), PValue: num(p.PValue),
-			Significant: p.Significant, EstAccuracy: num(p.EstAccuracy), EstAUC: num(p.EstAUC), Alarms: orNone(p.Alarms)})
+		out = append(out, apiPerf{ErrorRate: er, Start: p.Start, End: p.End, Labeled: p.Labeled, Scored: p.Scored, Accuracy: ml.Finite(p.Accuracy), AUC: ml.Finite(p.AUC),
+			AUCStdErr: ml.Finite(p.AUCStdErr), AccStdErr: ml.Finite(p.AccuracyStdErr), LogLoss: ml.Finite(p.LogLoss), F1: ml.Finite(p.F1), RMSE: ml.Finite(p.RMSE), Drop: ml.Finite(p.Drop), PValue: ml.Finite(p.PValue),
+			Significant: p.Significant, EstAccuracy: ml.Finite(p.EstAccuracy), EstAUC: ml.Finite(p.EstAUC), Alarms: orNone(p.Alarms)})
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package ml
 import (
 	"errors"
 	"fmt"
+	"math"
 )
 
 // Error codes, in the style of wtf: a code a transport maps to a status and
@@ -68,4 +69,13 @@ func ErrorMessage(err error) string {
 		return ie.Error()
 	}
 	return "Internal error."
+}
+
+// Finite is x for JSON, where NaN and ±Inf have no spelling: nil (null)
+// when x is not finite.
+func Finite(x float64) *float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
+	}
+	return &x
 }

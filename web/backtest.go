@@ -218,13 +218,6 @@ func Shown(rep *backtest.Report, name string) bool {
 	return false
 }
 
-func finite(x float64) *float64 {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return nil
-	}
-	return &x
-}
-
 // FrontierJSON is the frontier chart's data: one point per policy (cost
 // relative to every batch, mean AUC), the Pareto front and the
 // recommendation.
@@ -241,7 +234,7 @@ func FrontierJSON(rep *backtest.Report) string {
 		if math.IsNaN(r.MeanAUC) || math.IsNaN(r.RelCost) {
 			continue
 		}
-		pts = append(pts, point{r.Name, r.RelCost, finite(r.MeanAUC), r.Pareto, r.Name == rep.Recommended})
+		pts = append(pts, point{r.Name, r.RelCost, ml.Finite(r.MeanAUC), r.Pareto, r.Name == rep.Recommended})
 	}
 	b, _ := json.Marshal(pts)
 	return string(b)
@@ -274,7 +267,7 @@ func SeriesJSON(rep *backtest.Report) string {
 			if j >= len(out.T) {
 				break
 			}
-			s.AUC[j] = finite(b.AUC)
+			s.AUC[j] = ml.Finite(b.AUC)
 			switch b.Update {
 			case "":
 			case ml.StrategyFull:

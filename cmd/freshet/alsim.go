@@ -639,7 +639,7 @@ func summarize(name string, labels []int, curves [][]float64, target float64, wi
 			a.Reached++
 		}
 	}
-	a.MedianLabels = finite(medianLabels(a.LabelsToTarget, nil))
+	a.MedianLabels = ml.Finite(medianLabels(a.LabelsToTarget, nil))
 	a.MeanAUC = round4(mean(a.MeanAUCSeeds))
 	return a
 }
@@ -684,7 +684,7 @@ func medianLabels(v []*int, idx []int) float64 {
 // starting labels are shared).
 func compare(a, random *alsimStrategy, rng *rand.Rand) {
 	if r := medianLabels(random.LabelsToTarget, nil); a.MedianLabels != nil && r > 0 {
-		a.Ratio = finite(round4(*a.MedianLabels / r))
+		a.Ratio = ml.Finite(round4(*a.MedianLabels / r))
 	}
 	seeds := len(a.MeanAUCSeeds)
 	d := make([]float64, seeds)
@@ -715,8 +715,8 @@ func compare(a, random *alsimStrategy, rng *rand.Rand) {
 	a.DeltaLo, a.DeltaHi = round4(quantile(deltas, 0.025)), round4(quantile(deltas, 0.975))
 	if a.Ratio != nil && len(ratios) > 0 {
 		slices.Sort(ratios)
-		a.RatioLo = finite(round4(quantile(ratios, 0.025)))
-		a.RatioHi = finite(round4(quantile(ratios, 0.975)))
+		a.RatioLo = ml.Finite(round4(quantile(ratios, 0.025)))
+		a.RatioHi = ml.Finite(round4(quantile(ratios, 0.975)))
 	}
 }
 
@@ -756,14 +756,6 @@ func roundAll(v []float64) []float64 {
 		out[i] = round4(x)
 	}
 	return out
-}
-
-// finite returns &x, or nil for an infinite or NaN x (JSON null).
-func finite(x float64) *float64 {
-	if math.IsInf(x, 0) || math.IsNaN(x) {
-		return nil
-	}
-	return &x
 }
 
 // writeALSimText prints the report as tables.

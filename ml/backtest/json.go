@@ -3,19 +3,15 @@ package backtest
 import (
 	"encoding/json"
 	"math"
+
+	"github.com/freshet/freshet/ml"
 )
 
 // JSON has no NaN: a metric that is not defined (AUC of a batch with one
 // class, CPU relative to an every-batch policy the run did not replay)
-// is written as null.
+// is written as null (ml.Finite), and read back as NaN.
 
-func orNull(v float64) *float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return nil
-	}
-	return &v
-}
-
+// fromNull is NaN for null.
 func fromNull(p *float64) float64 {
 	if p == nil {
 		return math.NaN()
@@ -37,7 +33,7 @@ type batchJSON struct {
 
 // MarshalJSON writes NaN as null.
 func (b Batch) MarshalJSON() ([]byte, error) {
-	return json.Marshal(batchJSON{b.Start, b.End, b.Rows, b.FirstRow, b.ModelSaw, orNull(b.Accuracy), orNull(b.AUC), b.Update, b.Why})
+	return json.Marshal(batchJSON{b.Start, b.End, b.Rows, b.FirstRow, b.ModelSaw, ml.Finite(b.Accuracy), ml.Finite(b.AUC), b.Update, b.Why})
 }
 
 // UnmarshalJSON reads null as NaN.
@@ -69,11 +65,11 @@ type resultJSON struct {
 
 // MarshalJSON writes NaN as null.
 func (r Result) MarshalJSON() ([]byte, error) {
-	j := resultJSON{Policy: r.Policy, MeanAccuracy: orNull(r.MeanAccuracy), MeanAUC: orNull(r.MeanAUC), Retrains: r.Retrains, Updates: r.Updates,
-		TrainCPUSeconds: r.TrainCPUSeconds, RowsXRounds: r.RowsXRounds, RelCost: orNull(r.RelCost), RelCPU: orNull(r.RelCPU),
-		CAlphaAUC: orNull(r.CAlphaAUC), Pareto: r.Pareto, Recommended: r.Recommended, Batches: r.Batches}
+	j := resultJSON{Policy: r.Policy, MeanAccuracy: ml.Finite(r.MeanAccuracy), MeanAUC: ml.Finite(r.MeanAUC), Retrains: r.Retrains, Updates: r.Updates,
+		TrainCPUSeconds: r.TrainCPUSeconds, RowsXRounds: r.RowsXRounds, RelCost: ml.Finite(r.RelCost), RelCPU: ml.Finite(r.RelCPU),
+		CAlphaAUC: ml.Finite(r.CAlphaAUC), Pareto: r.Pareto, Recommended: r.Recommended, Batches: r.Batches}
 	for _, c := range r.CAlpha {
-		j.CAlpha = append(j.CAlpha, orNull(c))
+		j.CAlpha = append(j.CAlpha, ml.Finite(c))
 	}
 	return json.Marshal(j)
 }
