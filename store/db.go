@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -40,6 +41,7 @@ type DB struct {
 	// labeling is what the labeling API keeps between requests
 	// (labeling.go).
 	labeling labelingState
+	stmts    sync.Map // stmtKey → *sql.Stmt, see prepared
 }
 
 // DSN returns the go-sqlite3 DSN for path. PRAGMAs go in the DSN so every

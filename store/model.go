@@ -91,7 +91,7 @@ func orEmpty(s []string) []string {
 
 // FindModelByName returns the named model with its counts.
 func (db *DB) FindModelByName(ctx context.Context, name string) (*ml.Model, error) {
-	m, err := scanModel(db.Read.QueryRowContext(ctx, `SELECT `+modelCols+` FROM models WHERE name = ?`, name))
+	m, err := scanModel(db.readRow(ctx, `SELECT `+modelCols+` FROM models WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ml.Errorf(ml.ENOTFOUND, "model %q not found", name)
 	}
@@ -123,7 +123,7 @@ func (db *DB) FindModels(ctx context.Context) ([]*ml.Model, error) {
 // (nil for numeric features).
 func (db *DB) FindCategories(ctx context.Context, m *ml.Model) ([][]string, error) {
 	out := make([][]string, len(m.Features))
-	rows, err := db.Read.QueryContext(ctx, `SELECT feature, code, value FROM categories WHERE model_id = ? ORDER BY feature, code`, m.ID)
+	rows, err := db.readRows(ctx, `SELECT feature, code, value FROM categories WHERE model_id = ? ORDER BY feature, code`, m.ID)
 	if err != nil {
 		return nil, fmt.Errorf("store: categories: %w", err)
 	}
@@ -144,7 +144,7 @@ func (db *DB) FindCategories(ctx context.Context, m *ml.Model) ([][]string, erro
 
 // FindModelByID returns a model by id.
 func (db *DB) FindModelByID(ctx context.Context, id int64) (*ml.Model, error) {
-	m, err := scanModel(db.Read.QueryRowContext(ctx, `SELECT `+modelCols+` FROM models WHERE id = ?`, id))
+	m, err := scanModel(db.readRow(ctx, `SELECT `+modelCols+` FROM models WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ml.Errorf(ml.ENOTFOUND, "model %d not found", id)
 	}

@@ -110,7 +110,7 @@ func (db *DB) LastProfileStart(ctx context.Context, modelID int64) (start int64,
 // LatestRefID is the reference of a model's newest profile.
 func (db *DB) LatestRefID(ctx context.Context, modelID int64) (int64, bool, error) {
 	var id int64
-	err := db.Read.QueryRowContext(ctx, `SELECT ref_id FROM profiles WHERE model_id = ? ORDER BY window_start DESC LIMIT 1`, modelID).Scan(&id)
+	err := db.readRow(ctx, `SELECT ref_id FROM profiles WHERE model_id = ? ORDER BY window_start DESC LIMIT 1`, modelID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}

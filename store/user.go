@@ -209,7 +209,7 @@ func (db *DB) FindSession(ctx context.Context, secret string) (*Session, error) 
 	h := hashSecret(secret)
 	var s Session
 	var exp, seen, created int64
-	err := db.Read.QueryRowContext(ctx, `SELECT u.id, u.name, u.role, u.must_change, u.disabled, u.created_at, s.expires_at, s.last_seen_at
+	err := db.readRow(ctx, `SELECT u.id, u.name, u.role, u.must_change, u.disabled, u.created_at, s.expires_at, s.last_seen_at
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.hash = ?`, h).
 		Scan(&s.User.ID, &s.User.Name, &s.User.Role, &s.MustChange, &s.User.Disabled, &created, &exp, &seen)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -294,7 +294,7 @@ func (db *DB) FindTokenBySecret(ctx context.Context, secret string) (*ml.Token, 
 	var created int64
 	var used, revoked sql.NullInt64
 	h := hashSecret(secret)
-	err := db.Read.QueryRowContext(ctx, `SELECT id, name, scopes, created_at, created_by, last_used_at, revoked_at FROM api_tokens WHERE hash = ?`, h).
+	err := db.readRow(ctx, `SELECT id, name, scopes, created_at, created_by, last_used_at, revoked_at FROM api_tokens WHERE hash = ?`, h).
 		Scan(&t.ID, &t.Name, &scopes, &created, &t.CreatedBy, &used, &revoked)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && revoked.Valid) {
 		return nil, ml.Errorf(ml.EUNAUTHORIZED, "invalid or revoked API token")
