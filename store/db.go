@@ -42,6 +42,11 @@ type DB struct {
 	// (labeling.go).
 	labeling labelingState
 	stmts    sync.Map // stmtKey → *sql.Stmt, see prepared
+
+	// ckpt checkpoints the WAL in the background (see checkpoints).
+	ckpt     *sql.DB
+	stopCkpt chan struct{}
+	ckptDone chan struct{}
 }
 
 // DSN returns the go-sqlite3 DSN for path. PRAGMAs go in the DSN so every
@@ -89,7 +94,51 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := db.checkpoints(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
+}
+
+// CheckpointEvery is how often the background checkpointer copies the WAL
+// into the database file.
+var CheckpointEvery = 500 * time.Millisecond
+
+// checkpoints moves WAL checkpoints out of commits. SQLite checkpoints
+// in the commit that passes 1,000 WAL pages, so that commit (and every
+// write queued behind the one writer: leases, labels, River) waited for
+// the copy and its fsync, tens of milliseconds here. The writer's
+// automatic checkpoints are turned off and a connection of its own runs
+// passive checkpoints, which never block the writer or readers. Should
+// the writer's connection be replaced, the new one checkpoints
+// automatically again, as SQLite does by default.
+func (db *DB) checkpoints(ctx context.Context) error {
+	if _, err := db.Write.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
+		return fmt.Errorf("store: open: %w", err)
+	}
+	c, err := sql.Open("sqlite3", DSN(db.Path, false))
+	if err != nil {
+		return fmt.Errorf("store: open checkpointer: %w", err)
+	}
+	c.SetMaxOpenConns(1)
+	c.SetConnMaxLifetime(0)
+	db.ckpt, db.stopCkpt, db.ckptDone = c, make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(db.ckptDone)
+		t := time.NewTicker(CheckpointEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-db.stopCkpt:
+				return
+			case <-t.C:
+				// A busy or failed checkpoint is tried again next tick.
+				c.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			}
+		}
+	}()
+	return nil
 }
 
 // OpenReadOnly opens an existing database for reading only, without
@@ -113,7 +162,13 @@ func (db *DB) Close() error {
 	if db.Read == db.Write {
 		return db.Read.Close()
 	}
-	return errors.Join(db.Read.Close(), db.Write.Close())
+	var ckpt error
+	if db.ckpt != nil {
+		close(db.stopCkpt)
+		<-db.ckptDone
+		ckpt = db.ckpt.Close()
+	}
+	return errors.Join(db.Read.Close(), db.Write.Close(), ckpt)
 }
 
 func (db *DB) now() int64 { return db.Now().UnixMilli() }
