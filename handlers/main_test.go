@@ -81,8 +81,14 @@ func (e *env) demoModel() *ml.Model {
 // client returns an HTTP client logged in as user ("" for none).
 func (e *env) client(user string) *http.Client {
 	e.t.Helper()
+	return e.clientVia(user, nil)
+}
+
+// clientVia is client with its own transport (nil: the default one).
+func (e *env) clientVia(user string, tr http.RoundTripper) *http.Client {
+	e.t.Helper()
 	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	c := &http.Client{Jar: jar, Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	if user == "" {
 		return c
 	}

@@ -84,7 +84,7 @@ func (s *Server) Routes() http.Handler {
 	})
 
 	r.Group(func(r chi.Router) {
-		r.Use(s.authenticate)
+		r.Use(s.labelingTurns(), s.authenticate)
 		r.Route("/api/v1", s.mountAPI)
 		r.Get("/login", s.page(s.handleLoginView))
 		r.Post("/login", s.page(s.handleLogin))
