@@ -12,6 +12,12 @@ const (
 	GateApproval = "approval" // a lead approves or rejects
 )
 
+// Slice tests of GateConfig.SliceTest.
+const (
+	SliceTestDrop           = "drop"           // fail a slice shown worse by more than the margin
+	SliceTestNonInferiority = "noninferiority" // pass a slice only when shown no worse than the margin
+)
+
 // GateConfig is how a challenger is judged against the champion on the
 // same out-of-time holdout. Zero fields take the documented defaults.
 type GateConfig struct {
@@ -30,19 +36,55 @@ type GateConfig struct {
 	RequireSignificant bool `json:"require_significant,omitempty"`
 	// Alpha is the significance level of every test (default 0.05).
 	Alpha float64 `json:"alpha,omitempty"`
-	// SliceMargin is how much worse than the champion a slice may be
-	// before a significant drop fails it (default 0.02); slices smaller
-	// than MinSliceRows (default 50) are reported, not judged.
+	// SliceMargin is how much worse than the champion (in points of the
+	// slice's metric) a slice may be (default 0.02); slices smaller than
+	// MinSliceRows (default 50) are reported, not judged, whatever the
+	// SliceTest.
 	SliceMargin  float64 `json:"slice_margin,omitempty"`
 	MinSliceRows int     `json:"min_slice_rows,omitempty"`
+	// SliceTest is the test each judged slice gets, one-sided, with the
+	// p-values Holm-adjusted across the judged slices:
+	//
+	//   - "drop" (default): the slice fails when the challenger is
+	//     significantly worse on it (H0: no drop, rejected at Holm p <
+	//     Alpha) and its point drop exceeds SliceMargin. The burden of
+	//     proof is on the regression.
+	//   - "noninferiority": the slice passes only when the challenger is
+	//     shown non-inferior on it: H0: drop ≥ SliceMargin, rejected in
+	//     favour of H1: drop < SliceMargin at Holm p < Alpha. The burden
+	//     of proof is on the challenger.
+	//
+	// "drop" is the default because a lead expects the gate to stop a
+	// challenger that is shown to be worse somewhere, not one that cannot
+	// prove itself everywhere: the standard error of a difference in AUC
+	// on a slice of 50 to a few hundred rows is several times a 0.02
+	// margin, so under "noninferiority" nearly every challenger, however
+	// good, would fail on its small slices (all the more after Holm), and
+	// a check that always fails is a check that gets ignored. Choose
+	// "noninferiority" with large slices: a larger MinSliceRows or
+	// SliceMargin.
+	SliceTest string `json:"slice_test,omitempty"`
 	// MaxECE bounds the challenger's expected calibration error
-	// (default 0.2; binary models): a sanity bound, since models on
-	// drifting data are rarely well calibrated on the newest rows.
+	// (default 0.2; binary models, and the top-label ECE of multiclass
+	// ones): a sanity bound, since models on drifting data are rarely well
+	// calibrated on the newest rows.
 	MaxECE float64 `json:"max_ece,omitempty"`
+	// StrictCalibration fails the calibration check whenever the
+	// challenger's ECE is above MaxECE. By default (false) a challenger
+	// above the bound passes when its ECE is no worse than the champion's:
+	// the bound guards against a badly calibrated newcomer, not against
+	// what already serves.
+	StrictCalibration bool `json:"strict_calibration,omitempty"`
 	// MaxScoreShift bounds the PSI between the champion's and the
 	// challenger's scores on the holdout (default 1: only a wholesale
-	// change of the score distribution; retrains shift scores).
+	// change of the score distribution; retrains shift scores). For
+	// multiclass models the scores are the top label's probabilities.
 	MaxScoreShift float64 `json:"max_score_shift,omitempty"`
+	// StrictScoreShift fails the score-shift check whenever the PSI is
+	// above MaxScoreShift. By default (false) a shift is excused when the
+	// challenger is significantly better on the primary metric (one-sided
+	// p < Alpha): its scores moved because it ranks better.
+	StrictScoreShift bool `json:"strict_score_shift,omitempty"`
 	// MaxModelBytes and MaxP99Micros bound the artifact's size (default
 	// 64 MiB) and its p99 single-row prediction latency in microseconds
 	// (default 2,000).
@@ -74,6 +116,9 @@ func (g GateConfig) WithDefaults() GateConfig {
 	if g.MinSliceRows == 0 {
 		g.MinSliceRows = 50
 	}
+	if g.SliceTest == "" {
+		g.SliceTest = SliceTestDrop
+	}
 	if g.MaxECE == 0 {
 		g.MaxECE = 0.2
 	}
@@ -101,6 +146,11 @@ func (g GateConfig) validate() error {
 	case "", GateAuto, GateApproval:
 	default:
 		return bad("mode %q: use auto or approval", g.Mode)
+	}
+	switch g.SliceTest {
+	case "", SliceTestDrop, SliceTestNonInferiority:
+	default:
+		return bad("slice_test %q: use drop or noninferiority", g.SliceTest)
 	}
 	if g.Alpha < 0 || g.Alpha >= 0.5 {
 		return bad("alpha %v: use a level between 0 and 0.5, e.g. 0.05", g.Alpha)

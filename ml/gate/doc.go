@@ -14,9 +14,10 @@
 // # Checks
 //
 // In order: floor (the primary metric's least value, or most for a loss),
-// min_improvement, significance, slices, calibration (binary: ECE),
-// score_shift (PSI of the challenger's scores against the champion's),
-// size and latency. The four that compare need a champion; without one
+// min_improvement, significance, slices, calibration (ECE; top-label ECE
+// for multiclass), score_shift (PSI of the challenger's scores against
+// the champion's; of the top label's probability for multiclass), size
+// and latency. The four that compare need a champion; without one
 // (a first model) they are skipped, and the report says why. A skipped
 // check counts as passed.
 //
@@ -48,26 +49,53 @@
 // # Slices
 //
 // Every value of every slice column is a slice, and so is every decile of
-// the champion's scores (the challenger's without a champion; binary and
-// regression). A slice with a champion and at least MinSliceRows rows is
-// judged with the same test as the whole holdout, one-sided for "the
-// challenger is worse": DeLong for auc, McNemar's exact binomial for
-// accuracy, and for logloss, f1 and rmse the bootstrap z, whose standard
-// error comes from the same resamples as the holdout's interval (a
-// resample of the holdout restricted to the slice's rows is a resample of
-// the slice). An auc slice without two rows of each class is compared on
-// accuracy instead, and its note says so. The judged slices' p-values are
-// adjusted together with Holm's step-down method (S. Holm, Scandinavian
-// Journal of Statistics 6, 1979), and a slice fails when its adjusted p
-// is below alpha and it is worse by more than SliceMargin.
+// the champion's scores (the challenger's without a champion; for
+// multiclass, of the top label's probability). A slice with a champion
+// and at least MinSliceRows rows is judged; a smaller one is shown, not
+// judged. The judged slices' one-sided p-values are adjusted together
+// with Holm's step-down method (S. Holm, Scandinavian Journal of
+// Statistics 6, 1979), and GateConfig.SliceTest chooses the test:
+//
+//   - "drop" (the default) tests H0 "the challenger is no worse on the
+//     slice" with the same test as the whole holdout: DeLong for auc,
+//     McNemar's exact binomial for accuracy, and for logloss, f1 and
+//     rmse the bootstrap z, whose standard error comes from the same
+//     resamples as the holdout's interval (a resample of the holdout
+//     restricted to the slice's rows is a resample of the slice). A slice
+//     fails when its adjusted p is below alpha and it is worse by more
+//     than SliceMargin.
+//   - "noninferiority" tests H0 "the challenger is worse by SliceMargin
+//     or more" against H1 "it is worse by less" (S. Wellek, "Testing
+//     Statistical Hypotheses of Equivalence and Noninferiority", 2nd ed.
+//     2010): z = (difference + SliceMargin) / standard error, read
+//     against the normal, the standard error being DeLong's for auc, the
+//     paired proportions' from the discordant rows for accuracy,
+//     sqrt(((b + c)/n − ((c − b)/n)²)/n), and the bootstrap's otherwise. A
+//     slice passes only when its adjusted p is below alpha. Since the
+//     check passes only when every slice does, the unadjusted tests
+//     would already bound the chance of a wrong pass at alpha (an
+//     intersection–union test, R. L. Berger, Technometrics 24, 1982);
+//     Holm makes the check stricter and lets each slice's verdict stand
+//     on its own.
+//
+// An auc slice without two rows of each class is compared on accuracy
+// instead, and its note says so.
 //
 // # Calibration and score shift
 //
 // ECE is the expected calibration error over ten equal-width bins,
 // weighted by the bins' counts (M. P. Naeini, G. F. Cooper and M.
-// Hauskrecht, AAAI 2015; C. Guo et al., ICML 2017). PSI uses ten bins cut
-// at the champion's score deciles and Evidently's rule for empty bins, as
-// ml/drift does.
+// Hauskrecht, AAAI 2015; C. Guo et al., ICML 2017). For multiclass models
+// it is the top-label ECE of Guo et al.: the bins are over each row's
+// largest probability (its confidence), and each bin's accuracy of the
+// top label is compared with its mean confidence. PSI goes through
+// ml/drift's PSI (Evidently's rule for empty bins) on ten bins: equal-width
+// bins of [0, 1] for binary scores, of [1/classes, 1] for the top label's
+// probability, the champion's deciles for regression. By default a
+// challenger above MaxECE but no worse calibrated than the champion
+// passes, and so does a score shift when the challenger is significantly
+// better; StrictCalibration and StrictScoreShift turn these exemptions
+// off.
 //
 // # Reproducibility and cost
 //

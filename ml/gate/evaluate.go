@@ -3,6 +3,7 @@ package gate
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/freshet/freshet/ml"
@@ -20,13 +21,19 @@ type evaluation struct {
 	// score deciles: the champion's, or the challenger's without one.
 	ordChamp, ordChal order
 	cuts              []float64
+	// The top label's probability per row (multiclass): what the
+	// calibration, score shift and score buckets use.
+	confChamp, confChal []float64
 }
+
+// nonInferiority reports whether slices get the non-inferiority test.
+func (e *evaluation) nonInferiority() bool { return e.cfg.SliceTest == ml.SliceTestNonInferiority }
 
 func (e *evaluation) note(s string) { e.rep.Notes = append(e.rep.Notes, s) }
 
 func (e *evaluation) run() *Report {
 	in := e.in
-	e.rep = &Report{Task: in.Task, Metric: e.metric, N: len(in.Labels), Reasons: []string{}}
+	e.rep = &Report{Task: in.Task, Metric: e.metric, N: len(in.Labels), Reasons: []string{}, SliceTest: e.cfg.SliceTest}
 	e.rep.Challenger = e.sc.all(in.Challenger)
 	if e.champ {
 		e.rep.Champion = e.sc.all(in.Champion)
@@ -40,6 +47,14 @@ func (e *evaluation) run() *Report {
 			ref, ord = in.Champion, e.ordChamp
 		}
 		e.cuts = quantileCuts(ord.values(ref), ScoreBuckets)
+	} else {
+		e.confChal = confidences(in.Challenger, in.Classes)
+		ref := e.confChal
+		if e.champ {
+			e.confChamp = confidences(in.Champion, in.Classes)
+			ref = e.confChamp
+		}
+		e.cuts = quantileCuts(slices.Sorted(slices.Values(ref)), ScoreBuckets)
 	}
 	defs := e.sliceDefs()
 	orders := e.sliceOrders(defs)
@@ -56,24 +71,35 @@ func (e *evaluation) run() *Report {
 		e.compare(defs, boot)
 		e.holm()
 	}
-	if in.Task == ml.TaskBinary {
+	switch in.Task {
+	case ml.TaskBinary:
 		c := &Calibration{}
 		c.ChallengerECE, c.Challenger = ECE(in.Challenger, in.Labels, CalibrationBins)
 		if e.champ {
 			c.ChampionECE, c.Champion = ECE(in.Champion, in.Labels, CalibrationBins)
 		}
 		e.rep.Calibration = c
+	case ml.TaskMulticlass:
+		c := &Calibration{TopLabel: true}
+		c.ChallengerECE, c.Challenger = ECE(e.confChal, topLabelHits(in.Challenger, in.Labels, in.Classes), CalibrationBins)
+		if e.champ {
+			c.ChampionECE, c.Champion = ECE(e.confChamp, topLabelHits(in.Champion, in.Labels, in.Classes), CalibrationBins)
+		}
+		e.rep.Calibration = c
 	}
-	if e.champ && in.Task != ml.TaskMulticlass {
-		// Probabilities are compared on ten equal-width bins of [0, 1]:
-		// the champion's own deciles collapse when its scores tie (a small
+	if e.champ {
+		// Probabilities are compared on ten equal-width bins: the
+		// champion's own deciles collapse when its scores tie (a small
 		// model has few distinct scores), and PSI then explodes for any
 		// challenger. Regression scores use the champion's deciles.
-		cuts := e.cuts
-		if in.Task == ml.TaskBinary {
-			cuts = []float64{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9}
+		switch in.Task {
+		case ml.TaskBinary:
+			e.rep.ScoreShift = psiCuts(evenCuts(0, ScoreBuckets), in.Champion, in.Challenger)
+		case ml.TaskMulticlass:
+			e.rep.ScoreShift = psiCuts(evenCuts(1/float64(in.Classes), ScoreBuckets), e.confChamp, e.confChal)
+		default:
+			e.rep.ScoreShift = psiCuts(e.cuts, in.Champion, in.Challenger)
 		}
-		e.rep.ScoreShift = psiCuts(cuts, in.Champion, in.Challenger)
 	}
 
 	e.rep.Checks = []Check{
@@ -173,8 +199,37 @@ func (e *evaluation) compare(defs []sliceDef, boot []int) {
 
 	for j, i := range boot {
 		r := &e.rep.Slices[i]
-		r.P = normCDF(zScore(r.Diff, summarize(r.Diff, column(1+j), cfg.Alpha).SE))
+		se := summarize(r.Diff, column(1+j), cfg.Alpha).SE
+		if e.nonInferiority() {
+			r.P = niP(r.Diff, cfg.SliceMargin, se)
+		} else {
+			r.P = normCDF(zScore(r.Diff, se))
+		}
 	}
+}
+
+// niP is the one-sided p-value of the non-inferiority test of a slice,
+// H0: the drop is at least margin (diff ≤ −margin) against H1: it is less
+// (diff > −margin), from the improvement diff and its standard error se,
+// read against the normal: 1 − Φ((diff + margin) / se). It is 1 when
+// either number is missing, so that a slice without evidence is not
+// shown non-inferior.
+func niP(diff, margin, se float64) float64 {
+	if math.IsNaN(diff) || math.IsNaN(se) {
+		return 1
+	}
+	return normCDF(-zScore(diff+margin, se))
+}
+
+// pairedPropSE is the standard error of the difference of two paired
+// proportions, (c − b)/n, from the discordant counts b and c among n
+// rows: sqrt(((b + c)/n − ((c − b)/n)²) / n), the large-sample (Wald)
+// variance of the paired difference that the non-inferiority test of an
+// accuracy slice reads against the normal.
+func pairedPropSE(b, c, n int) float64 {
+	fn := float64(n)
+	d := float64(c-b) / fn
+	return math.Sqrt(max(0, (float64(b+c)/fn-d*d)/fn))
 }
 
 // zScore is v/se, with ±Inf (or 0 for v = 0) when se is 0 or NaN.
@@ -196,7 +251,10 @@ func noInf(v float64) float64 {
 	return v
 }
 
-// holm adjusts the judged slices' p-values and marks the failing ones.
+// holm adjusts the judged slices' p-values and marks the failing ones:
+// under "drop" those shown worse (adjusted p < alpha) by more than the
+// margin, under "noninferiority" those not shown non-inferior (adjusted p
+// >= alpha).
 func (e *evaluation) holm() {
 	var idx []int
 	var ps []float64
@@ -209,7 +267,11 @@ func (e *evaluation) holm() {
 	for k, p := range Holm(ps) {
 		r := &e.rep.Slices[idx[k]]
 		r.PAdj = p
-		r.Pass = !(p < e.cfg.Alpha && -r.Diff > e.cfg.SliceMargin)
+		if e.nonInferiority() {
+			r.Pass = p < e.cfg.Alpha
+		} else {
+			r.Pass = !(p < e.cfg.Alpha && -r.Diff > e.cfg.SliceMargin)
+		}
 	}
 }
 
@@ -319,6 +381,7 @@ func (e *evaluation) slicesCheck() Check {
 		return skipped(CheckSlices, "no slices: no slice columns were given")
 	}
 	c := Check{Name: CheckSlices, Pass: true}
+	ni, margin, alpha := e.nonInferiority(), num(e.cfg.SliceMargin), e.cfg.Alpha
 	var judged int
 	var failed []string
 	worst := -1
@@ -333,16 +396,26 @@ func (e *evaluation) slicesCheck() Check {
 		if r.Pass {
 			continue
 		}
+		if ni {
+			failed = append(failed, fmt.Sprintf("%s (%s, not shown within %s, Holm p %s)", sliceName(r), sliceDelta(r), margin, pval(r.PAdj)))
+			e.fail(fmt.Sprintf("slice %s: %s %s vs %s (%s) is not shown non-inferior within %s (noninferiority test of H0: drop ≥ %s, Holm p %s, needs < %g)",
+				sliceName(r), r.Metric, num(r.Challenger), num(r.Champion), sliceDelta(r), margin, margin, pval(r.PAdj), alpha))
+			continue
+		}
 		failed = append(failed, fmt.Sprintf("%s (%s, Holm p %s)", sliceName(r), sliceDelta(r), pval(r.PAdj)))
-		e.fail(fmt.Sprintf("slice %s: %s %s vs %s (%s, Holm p %s)",
-			sliceName(r), r.Metric, num(r.Challenger), num(r.Champion), sliceDelta(r), pval(r.PAdj)))
+		e.fail(fmt.Sprintf("slice %s: %s %s vs %s (%s, Holm p %s; drop test of H0: no drop, and worse by more than %s)",
+			sliceName(r), r.Metric, num(r.Challenger), num(r.Champion), sliceDelta(r), pval(r.PAdj), margin))
 	}
 	c.Value, c.Threshold = float64(len(failed)), 0
-	rule := fmt.Sprintf("a slice fails when it is worse by more than %s with Holm-adjusted one-sided p < %g",
-		num(e.cfg.SliceMargin), e.cfg.Alpha)
+	rule := fmt.Sprintf("drop test (H0: the challenger is no worse on the slice, H1: it is worse): a slice fails when H0 is rejected at Holm-adjusted one-sided p < %g and it is worse by more than %s",
+		alpha, margin)
+	if ni {
+		rule = fmt.Sprintf("noninferiority test (H0: drop ≥ %s, H1: drop < %s): a slice passes only when H0 is rejected at Holm-adjusted one-sided p < %g",
+			margin, margin, alpha)
+	}
 	switch {
 	case judged == 0:
-		c.Detail = fmt.Sprintf("none of %d slices has %d rows or more, so none is judged", len(e.rep.Slices), e.cfg.MinSliceRows)
+		c.Detail = fmt.Sprintf("none of %d slices has %d rows or more, so none is judged; %s", len(e.rep.Slices), e.cfg.MinSliceRows, rule)
 	case len(failed) > 0:
 		c.Pass = false
 		c.Detail = fmt.Sprintf("%d of %d judged slices fail: %s; %s", len(failed), judged, strings.Join(failed, ", "), rule)
@@ -364,49 +437,64 @@ func sliceDelta(r SliceResult) string {
 }
 
 func (e *evaluation) calibrationCheck() Check {
-	if e.in.Task != ml.TaskBinary {
-		return skipped(CheckCalibration, "calibration is checked for binary models only")
+	if e.in.Task == ml.TaskRegression {
+		return skipped(CheckCalibration, "calibration is checked for classifiers only")
 	}
 	cal := e.rep.Calibration
 	c := Check{Name: CheckCalibration, Value: cal.ChallengerECE, Threshold: e.cfg.MaxECE, Pass: cal.ChallengerECE <= e.cfg.MaxECE}
-	c.Detail = fmt.Sprintf("ECE %s (%d equal-width bins), at most %s", num(cal.ChallengerECE), CalibrationBins, num(e.cfg.MaxECE))
+	what := "ECE"
+	if cal.TopLabel {
+		what = "top-label ECE (confidence against accuracy)"
+	}
+	c.Detail = fmt.Sprintf("%s %s (%d equal-width bins), at most %s", what, num(cal.ChallengerECE), CalibrationBins, num(e.cfg.MaxECE))
 	if e.champ {
 		c.Detail += "; champion " + num(cal.ChampionECE)
-		// The bound guards against a badly calibrated newcomer; one no
-		// worse than what serves does not fail it.
-		if !c.Pass && cal.ChallengerECE <= cal.ChampionECE {
-			c.Pass = true
-			c.Detail += "; above the bound but no worse than the champion"
+		// The bound guards against a badly calibrated newcomer; by default
+		// one no worse than what serves does not fail it.
+		if !c.Pass {
+			switch {
+			case e.cfg.StrictCalibration:
+				c.Detail += "; strict: no exemption for a challenger no worse than the champion"
+			case cal.ChallengerECE <= cal.ChampionECE:
+				c.Pass = true
+				c.Detail += "; above the bound but no worse than the champion"
+			}
 		}
 	}
 	if !c.Pass {
-		e.fail(fmt.Sprintf("calibration: ECE %s is above %s", num(cal.ChallengerECE), num(e.cfg.MaxECE)))
+		e.fail(fmt.Sprintf("calibration: %s %s is above %s", what, num(cal.ChallengerECE), num(e.cfg.MaxECE)))
 	}
 	return c
 }
 
 func (e *evaluation) shiftCheck() Check {
-	switch {
-	case !e.champ:
+	if !e.champ {
 		return skipped(CheckScoreShift, noChampion)
-	case e.in.Task == ml.TaskMulticlass:
-		return skipped(CheckScoreShift, "score shift is checked for binary and regression models only")
 	}
 	v := e.rep.ScoreShift
 	c := Check{Name: CheckScoreShift, Value: v, Threshold: e.cfg.MaxScoreShift, Pass: v <= e.cfg.MaxScoreShift}
-	bins := fmt.Sprintf("%d quantile bins of the champion's", ScoreBuckets)
-	if e.in.Task == ml.TaskBinary {
-		bins = "10 equal-width bins of [0, 1]"
+	scores, bins := "scores", fmt.Sprintf("%d quantile bins of the champion's", ScoreBuckets)
+	switch e.in.Task {
+	case ml.TaskBinary:
+		bins = fmt.Sprintf("%d equal-width bins of [0, 1]", ScoreBuckets)
+	case ml.TaskMulticlass:
+		scores = "top-label probabilities"
+		bins = fmt.Sprintf("%d equal-width bins of [1/%d, 1]", ScoreBuckets, e.in.Classes)
 	}
-	c.Detail = fmt.Sprintf("PSI %s of the challenger's scores against the champion's (%s), at most %s", num(v), bins, num(e.cfg.MaxScoreShift))
-	// A shift is a sanity check, not a verdict on quality: scores that
-	// move because the challenger is significantly better are explained.
+	c.Detail = fmt.Sprintf("PSI %s of the challenger's %s against the champion's (%s), at most %s", num(v), scores, bins, num(e.cfg.MaxScoreShift))
+	// A shift is a sanity check, not a verdict on quality: by default,
+	// scores that move because the challenger is significantly better
+	// are explained.
 	if !c.Pass && e.rep.Diff != nil && e.rep.Diff.PBetter < e.cfg.Alpha {
-		c.Pass = true
-		c.Detail += fmt.Sprintf("; above it, but explained: the challenger is significantly better (p = %s)", num(e.rep.Diff.PBetter))
+		if e.cfg.StrictScoreShift {
+			c.Detail += fmt.Sprintf("; strict: not excused by the challenger being significantly better (p = %s)", num(e.rep.Diff.PBetter))
+		} else {
+			c.Pass = true
+			c.Detail += fmt.Sprintf("; above it, but explained: the challenger is significantly better (p = %s)", num(e.rep.Diff.PBetter))
+		}
 	}
 	if !c.Pass {
-		e.fail(fmt.Sprintf("score shift: PSI %s between champion and challenger scores is above %s", num(v), num(e.cfg.MaxScoreShift)))
+		e.fail(fmt.Sprintf("score shift: PSI %s between champion and challenger %s is above %s", num(v), scores, num(e.cfg.MaxScoreShift)))
 	}
 	return c
 }

@@ -2,6 +2,7 @@ package gate
 
 import (
 	"math"
+	"slices"
 
 	"github.com/freshet/freshet/ml"
 )
@@ -29,7 +30,8 @@ type Input struct {
 	Challenger []float64
 	// Slices are categorical features to break the holdout down by, each
 	// with its value per row as people see it. Evaluate adds score buckets
-	// itself (binary and regression).
+	// itself: of the scores (binary and regression) or of the top label's
+	// probability (multiclass).
 	Slices []SliceColumn
 	// ChallengerBytes is the size of the challenger's artifact; 0 means
 	// not given (the size check is skipped).
@@ -73,10 +75,16 @@ type Report struct {
 	// Slices break the primary metric down by each categorical value and
 	// each score bucket.
 	Slices []SliceResult `json:"slices,omitempty"`
-	// Calibration is the reliability of binary probabilities.
+	// SliceTest is the test the judged slices got: ml.SliceTestDrop or
+	// ml.SliceTestNonInferiority (GateConfig.SliceTest). Reports stored
+	// before it was recorded lack it; they ran "drop".
+	SliceTest string `json:"slice_test,omitempty"`
+	// Calibration is the reliability of the probabilities (binary; top
+	// label for multiclass); nil for regression.
 	Calibration *Calibration `json:"calibration,omitempty"`
 	// ScoreShift is the PSI of the challenger's scores against the
-	// champion's on the holdout (binary and regression; 0 otherwise).
+	// champion's on the holdout (the top label's probability for
+	// multiclass); 0 without a champion.
 	ScoreShift float64 `json:"score_shift"`
 	// Notes are things the reader should know that are not failures, such
 	// as slice columns cut to their largest values.
@@ -146,9 +154,11 @@ const (
 // SliceResult is the primary metric on one slice of the holdout.
 type SliceResult struct {
 	// Feature is the slice column's name, or "champion_score" /
-	// "challenger_score" for score buckets; Value is the category, or the
-	// bucket ("decile 3 (0.121–0.184)"; "bucket 2 of 7 (…)" when tied
-	// scores leave fewer than ten).
+	// "challenger_score" for score buckets ("champion_confidence" /
+	// "challenger_confidence", the top label's probability, for
+	// multiclass); Value is the category, or the bucket ("decile 3
+	// (0.121–0.184)"; "bucket 2 of 7 (…)" when tied scores leave fewer
+	// than ten).
 	Feature string `json:"feature"`
 	Value   string `json:"value"`
 	N       int    `json:"n"`
@@ -161,22 +171,32 @@ type SliceResult struct {
 	Champion   float64 `json:"champion"`
 	Challenger float64 `json:"challenger"`
 	Diff       float64 `json:"diff"`
-	// P is the one-sided p-value for "the challenger is worse on this
-	// slice", PAdj its Holm adjustment across the judged slices; both are
-	// 1 for slices that are not judged.
+	// P is the one-sided p-value of the slice's test (Report.SliceTest),
+	// PAdj its Holm adjustment across the judged slices; both are 1 for
+	// slices that are not judged. Under "drop" H0 is "the challenger is
+	// no worse", so a small p is evidence of a drop; under
+	// "noninferiority" H0 is "the challenger is worse by SliceMargin or
+	// more", so a small p shows the slice non-inferior.
 	P    float64 `json:"p"`
 	PAdj float64 `json:"p_adj"`
 	// Judged is set for slices with a champion and at least MinSliceRows
-	// rows. Pass is false when the slice fails: PAdj < alpha and a drop
-	// larger than SliceMargin.
+	// rows. Pass is false when the slice fails: under "drop", PAdj <
+	// alpha and a drop larger than SliceMargin; under "noninferiority",
+	// PAdj >= alpha.
 	Judged bool   `json:"judged"`
 	Pass   bool   `json:"pass"`
 	Note   string `json:"note,omitempty"`
 }
 
-// Calibration is the reliability diagram of binary probabilities, in ten
+// Calibration is the reliability diagram of binary probabilities, or of
+// the top label's probability of multiclass ones (TopLabel), in ten
 // equal-width bins.
 type Calibration struct {
+	// TopLabel is set for multiclass models: the bins are over the top
+	// label's probability (the confidence), MeanScore is the mean
+	// confidence and FracPositive the share of rows whose top label is
+	// right, and the ECEs are top-label ECEs (TopLabelECE).
+	TopLabel      bool     `json:"top_label,omitempty"`
 	Champion      []CalBin `json:"champion,omitempty"`
 	Challenger    []CalBin `json:"challenger"`
 	ChampionECE   float64  `json:"champion_ece"`
@@ -187,7 +207,7 @@ type Calibration struct {
 const CalibrationBins = 10
 
 // ScoreBuckets is the number of quantile buckets of the score slices and
-// of the score-shift PSI.
+// the number of bins of the score-shift PSI.
 const ScoreBuckets = 10
 
 // MaxSliceValues is how many values of one slice column a report keeps:
@@ -307,7 +327,7 @@ func (in *Input) normalize() error {
 	}
 	seen := map[string]bool{}
 	for _, c := range in.Slices {
-		if c.Name == "" || seen[c.Name] || c.Name == "champion_score" || c.Name == "challenger_score" {
+		if c.Name == "" || seen[c.Name] || slices.Contains(bucketFeatures, c.Name) {
 			return bad("slice column %q is unnamed, repeated or the name of the score buckets", c.Name)
 		}
 		seen[c.Name] = true

@@ -315,19 +315,109 @@ func TestMulticlass(t *testing.T) {
 	if rep.Metric != ml.MetricLogLoss || !rep.Pass || rep.Diff.Value <= 0 {
 		t.Fatalf("multiclass: metric %s pass %v diff %+v reasons %s", rep.Metric, rep.Pass, rep.Diff, reasons(rep))
 	}
-	if len(rep.Challenger) != 2 || len(rep.Slices) != 3 || rep.Calibration != nil {
+	// 3 days and 10 deciles of the champion's top-label probability.
+	if len(rep.Challenger) != 2 || len(rep.Slices) != 3+10 || rep.Calibration == nil || !rep.Calibration.TopLabel {
 		t.Errorf("metrics %v, %d slices, calibration %v", rep.Challenger, len(rep.Slices), rep.Calibration)
 	}
-	for _, name := range []string{"calibration", "score_shift", "latency"} {
-		if c := check(t, rep, name); !c.Skipped {
-			t.Errorf("%s not skipped", name)
+	if last := rep.Slices[len(rep.Slices)-1]; last.Feature != "champion_confidence" || !strings.HasPrefix(last.Value, "decile 10 (≥ 0.") || !last.Judged {
+		t.Errorf("last slice %+v", last)
+	}
+	if c := check(t, rep, "latency"); !c.Skipped {
+		t.Error("latency not skipped")
+	}
+	for _, name := range []string{"calibration", "score_shift"} {
+		if c := check(t, rep, name); c.Skipped || !c.Pass {
+			t.Errorf("%s: %+v", name, c)
 		}
+	}
+	if ece, _ := TopLabelECE(in.Challenger, y, k, 10); rep.Calibration.ChallengerECE != ece || check(t, rep, "calibration").Value != ece {
+		t.Errorf("challenger ECE %v, want TopLabelECE %v", rep.Calibration.ChallengerECE, ece)
+	}
+	if d := check(t, rep, "calibration").Detail; !strings.Contains(d, "top-label ECE") {
+		t.Errorf("calibration detail %q", d)
+	}
+	if d := check(t, rep, "score_shift").Detail; !strings.Contains(d, "top-label probabilities") || !strings.Contains(d, "[1/3, 1]") || rep.ScoreShift <= 0 {
+		t.Errorf("score shift %v: %q", rep.ScoreShift, d)
+	}
+	// The same model on both sides: no shift. A challenger that squares
+	// and renormalises the champion's probabilities is sharper: its top
+	// label's probability moves up (PSI over a tight bound) and,
+	// overconfident, it is worse calibrated.
+	same := in
+	same.Challenger = in.Champion
+	if rep := evaluate(t, ml.GateConfig{}, same); rep.ScoreShift != 0 || rep.Calibration.ChampionECE != rep.Calibration.ChallengerECE {
+		t.Errorf("same model: PSI %v, ECE %v and %v", rep.ScoreShift, rep.Calibration.ChampionECE, rep.Calibration.ChallengerECE)
+	}
+	sharp := make([]float64, len(in.Champion))
+	for i := 0; i < len(sharp); i += k {
+		var sum float64
+		for c := range k {
+			sharp[i+c] = in.Champion[i+c] * in.Champion[i+c]
+			sum += sharp[i+c]
+		}
+		for c := range k {
+			sharp[i+c] /= sum
+		}
+	}
+	same.Challenger = sharp
+	rep = evaluate(t, ml.GateConfig{MaxScoreShift: 0.1, MaxECE: 0.1, StrictCalibration: true}, same)
+	for _, name := range []string{"calibration", "score_shift"} {
+		if c := check(t, rep, name); c.Pass {
+			t.Errorf("sharpened %s passes: %+v", name, c)
+		}
+	}
+	if rep.Calibration.ChallengerECE <= rep.Calibration.ChampionECE || !strings.Contains(reasons(rep), "calibration: top-label ECE") {
+		t.Errorf("sharpened: ECE %v vs champion %v; reasons\n%s", rep.Calibration.ChallengerECE, rep.Calibration.ChampionECE, reasons(rep))
 	}
 	in.Metric = ml.MetricAccuracy
 	in.Champion, in.Challenger = in.Challenger, in.Champion
 	rep = evaluate(t, ml.GateConfig{}, in)
 	if rep.Pass || rep.Diff.Test != "mcnemar" || rep.Diff.Value >= 0 {
 		t.Errorf("worse multiclass: pass %v diff %+v", rep.Pass, rep.Diff)
+	}
+}
+
+// TestTopLabelECEByHand: six rows of three classes.
+//
+//	row  probabilities       label  top (argmax)  confidence  hit  bin
+//	1    0.7  0.2   0.1      0      0             0.7         1    [0.7, 0.8)
+//	2    0.6  0.3   0.1      1      0             0.6         0    [0.6, 0.7)
+//	3    0.2  0.75  0.05     1      1             0.75        1    [0.7, 0.8)
+//	4    0.1  0.1   0.8      2      2             0.8         1    [0.8, 0.9)
+//	5    0.4  0.4   0.2      1      0 (first)     0.4         0    [0.4, 0.5)
+//	6    0.05 0.05  0.9      0      2             0.9         0    [0.9, 1]
+//
+// Gaps |accuracy − mean confidence|: bin 4 0.4 (1 row), bin 6 0.6 (1),
+// bin 7 |1 − 0.725| = 0.275 (2), bin 8 0.2 (1), bin 9 0.9 (1); ECE =
+// (0.4 + 0.6 + 2·0.275 + 0.2 + 0.9) / 6 = 2.65 / 6.
+func TestTopLabelECEByHand(t *testing.T) {
+	t.Parallel()
+	p := []float64{
+		0.7, 0.2, 0.1,
+		0.6, 0.3, 0.1,
+		0.2, 0.75, 0.05,
+		0.1, 0.1, 0.8,
+		0.4, 0.4, 0.2,
+		0.05, 0.05, 0.9,
+	}
+	y := []float64{0, 1, 1, 2, 1, 0}
+	ece, cal := TopLabelECE(p, y, 3, 10)
+	if want := 2.65 / 6; math.Abs(ece-want) > 1e-15 {
+		t.Errorf("top-label ECE = %.17g, want %.17g", ece, want)
+	}
+	wantN := []int{0, 0, 0, 0, 1, 0, 1, 2, 1, 1}
+	for b, n := range wantN {
+		if cal[b].N != n {
+			t.Fatalf("bin %d holds %d rows, want %d: %+v", b, cal[b].N, n, cal)
+		}
+	}
+	if cal[7].MeanScore != 0.725 || cal[7].FracPositive != 1 || cal[4].FracPositive != 0 || cal[9].MeanScore != 0.9 {
+		t.Errorf("bins 4, 7, 9: %+v %+v %+v", cal[4], cal[7], cal[9])
+	}
+	// Two classes: the top label's ECE is not the class-1 ECE.
+	p2 := []float64{0.3, 0.7, 0.6, 0.4}
+	if ece, _ := TopLabelECE(p2, []float64{1, 1}, 2, 10); math.Abs(ece-(0.3+0.6)/2) > 1e-15 {
+		t.Errorf("two-class top-label ECE = %v, want 0.45", ece)
 	}
 }
 

@@ -3,6 +3,7 @@ package gate
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 
@@ -56,12 +57,15 @@ func (e *evaluation) sliceDefs() []sliceDef {
 		})
 		out = append(out, defs...)
 	}
-	if e.in.Task == ml.TaskMulticlass {
-		return out
-	}
 	score, feature := e.in.Challenger, "challenger_score"
 	if e.champ {
 		score, feature = e.in.Champion, "champion_score"
+	}
+	if e.in.Task == ml.TaskMulticlass {
+		score, feature = e.confChal, "challenger_confidence"
+		if e.champ {
+			score, feature = e.confChamp, "champion_confidence"
+		}
 	}
 	cuts := e.cuts
 	buckets := make([][]int32, len(cuts)+1)
@@ -92,6 +96,10 @@ func (e *evaluation) sliceDefs() []sliceDef {
 	}
 	return out
 }
+
+// bucketFeatures are the Feature names of the score buckets, which a
+// slice column may not take.
+var bucketFeatures = []string{"champion_score", "challenger_score", "champion_confidence", "challenger_confidence"}
 
 // sliceName is how reasons name a slice: "day=6".
 func sliceName(r SliceResult) string {
@@ -150,9 +158,12 @@ func (e *evaluation) classes(rows []int32) (pos, neg int) {
 }
 
 // sliceResult computes the metric of one slice for both models and, when
-// the slice is judged and its metric has its own test (DeLong, McNemar),
-// the one-sided p-value. boot reports that the p-value must come from
-// the bootstrap. dp holds the slice's orders when DeLong judges it.
+// the slice is judged and its metric has its own test, the one-sided
+// p-value: under "drop", DeLong's for auc and McNemar's exact binomial
+// for accuracy; under "noninferiority", the normal test of the margin
+// with DeLong's standard error (auc) or the paired proportions' (accuracy).
+// boot reports that the p-value must come from the bootstrap. dp holds
+// the slice's orders when DeLong judges it.
 func (e *evaluation) sliceResult(d sliceDef, dp *delongPair, scratch *[]float64) (r SliceResult, boot bool) {
 	r = SliceResult{Feature: d.feature, Value: d.value, N: len(d.rows), Metric: e.metric, P: 1, PAdj: 1, Pass: true}
 	w := e.sc.width()
@@ -169,6 +180,9 @@ func (e *evaluation) sliceResult(d sliceDef, dp *delongPair, scratch *[]float64)
 		r.Challenger, r.Champion = dl.AUCA, dl.AUCB
 		r.Diff = r.Challenger - r.Champion
 		r.Judged, r.P = true, dl.PALess()
+		if e.nonInferiority() {
+			r.P = niP(r.Diff, e.cfg.SliceMargin, math.Sqrt(max(0, dl.VarA+dl.VarB-2*dl.Cov)))
+		}
 		return r, false
 	}
 	gather := func(s []float64) []float64 {
@@ -205,7 +219,11 @@ func (e *evaluation) sliceResult(d sliceDef, dp *delongPair, scratch *[]float64)
 		// Unreachable: sliceOrders covers every judged auc slice.
 		r.P = 1
 	case ml.MetricAccuracy:
-		r.P = mcnemarCorrect(sub.correct(champ), sub.correct(chal)).PBWorse()
+		m := mcnemarCorrect(sub.correct(champ), sub.correct(chal))
+		r.P = m.PBWorse()
+		if e.nonInferiority() {
+			r.P = niP(r.Diff, e.cfg.SliceMargin, pairedPropSE(m.B, m.C, r.N))
+		}
 	default:
 		return r, true
 	}

@@ -94,6 +94,52 @@ func ECE(scores, y []float64, bins int) (ece float64, cal []CalBin) {
 	return ece, cal
 }
 
+// TopLabelECE is the top-label (confidence) calibration error of
+// multiclass probabilities p, classes per row, row-major, against class
+// indices y, over bins equal-width bins of [0, 1] (C. Guo, G. Pleiss, Y.
+// Sun and K. Q. Weinberger, "On calibration of modern neural networks",
+// ICML 2017, eq. 3): each row's confidence is its largest probability and
+// its hit whether that class (the first largest, as numpy.argmax) is the
+// label; the ECE is Σ_b (n_b/N)·|accuracy_b − mean confidence_b|, binned
+// as ECE bins. In the returned bins MeanScore is the mean confidence and
+// FracPositive the accuracy. TopLabelECE panics when p is not classes
+// times as long as y.
+func TopLabelECE(p, y []float64, classes, bins int) (ece float64, cal []CalBin) {
+	if classes < 1 || len(p) != len(y)*classes {
+		panic("gate.TopLabelECE: probabilities and labels differ in length")
+	}
+	return ECE(confidences(p, classes), topLabelHits(p, y, classes), bins)
+}
+
+// confidences is each row's largest probability.
+func confidences(p []float64, classes int) []float64 {
+	out := make([]float64, len(p)/classes)
+	for i := range out {
+		out[i] = slices.Max(p[i*classes : (i+1)*classes])
+	}
+	return out
+}
+
+// topLabelHits is 1 for each row whose first largest probability is its
+// label, else 0.
+func topLabelHits(p, y []float64, classes int) []float64 {
+	out := make([]float64, len(y))
+	for i, v := range y {
+		out[i] = b2f(argmax(p[i*classes:(i+1)*classes]) == int(v))
+	}
+	return out
+}
+
+// evenCuts cuts [lo, 1] into bins equal-width bins: the bins−1 interior
+// cut points.
+func evenCuts(lo float64, bins int) []float64 {
+	cuts := make([]float64, bins-1)
+	for i := range cuts {
+		cuts[i] = lo + (1-lo)*float64(i+1)/float64(bins)
+	}
+	return cuts
+}
+
 // PSI is the population stability index of cur against ref,
 // Σ (r_b − c_b)·ln(r_b / c_b) over bins bins cut at ref's quantiles (cut
 // points at 1/bins, …, (bins−1)/bins with numpy.quantile's linear method;
