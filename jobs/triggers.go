@@ -69,14 +69,32 @@ func (r *Runner) Evaluate(ctx context.Context, m *ml.Model, manual *policy.Manua
 		return nil, nil, err
 	}
 	s := policy.State{Now: now, Manual: manual, Created: m.CreatedAt, LastScheduled: ps.LastScheduled, Gap: math.NaN(),
-		FullRounds: max(m.Config.Trainer.Train.Rounds, 0), OnlineCapable: m.Task == ml.TaskBinary}
+		FullRounds: max(m.Config.Trainer.Train.Rounds, 0), OnlineCapable: m.Task == ml.TaskBinary,
+		// Early stopping is on unless turned off (-1): the configured
+		// rounds are then only a cap, and the cost model predicts the
+		// rounds past retrains trained.
+		EarlyStopping: m.Config.Trainer.Train.EarlyStopping >= 0}
 	if s.FullRounds == 0 {
 		s.FullRounds = 100
+	}
+	external := m.Config.Trainer.Kind == ml.TrainerKindExternal
+	if external {
+		// An external trainer's rounds are unknown (its jobs record 0):
+		// its cost is fitted on rows alone, one "round" per job.
+		s.FullRounds, s.EarlyStopping = 1, false
 	}
 	if s.PendingJob, err = db.ActiveJob(ctx, m.ID); err != nil {
 		return nil, nil, err
 	}
 	s.Pending = s.PendingJob != 0
+	if s.Pending {
+		// "Already running" rather than "queued" once it has started.
+		j, err := db.FindJob(ctx, s.PendingJob)
+		if err != nil && ml.ErrorCode(err) != ml.ENOTFOUND {
+			return nil, nil, err
+		}
+		s.PendingRunning = j != nil && j.State == ml.JobRunning
+	}
 	if s.LastTrain, err = db.LastJobStart(ctx, m.ID); err != nil {
 		return nil, nil, err
 	}
@@ -137,7 +155,11 @@ func (r *Runner) Evaluate(ctx context.Context, m *ml.Model, manual *policy.Manua
 		return nil, nil, err
 	}
 	for _, c := range costs {
-		s.Costs = append(s.Costs, policy.CostPoint{Strategy: c.Strategy, Rows: c.Rows, Rounds: c.Rounds, CPUSeconds: c.CPUSeconds})
+		rounds := c.Rounds
+		if external && c.Strategy != ml.StrategyOnline {
+			rounds = 1
+		}
+		s.Costs = append(s.Costs, policy.CostPoint{Strategy: c.Strategy, Rows: c.Rows, Rounds: rounds, CPUSeconds: c.CPUSeconds})
 	}
 	primary := primaryFor(m)
 	gains, err := db.FindGainHistory(ctx, m.ID, 30)
@@ -253,7 +275,7 @@ func (r *Runner) Evaluate(ctx context.Context, m *ml.Model, manual *policy.Manua
 		return ev, nil, err
 	}
 	if dup {
-		r.Log.Info("retrain already queued", "model", m.Name, "job", job.ID)
+		r.Log.Info("retrain already queued or running", "model", m.Name, "job", job.ID)
 	} else {
 		ev.JobID = job.ID
 		r.Notify(ctx, m, ml.EventTriggerFired, ev)

@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/stat"
 
@@ -38,6 +39,12 @@ type CostPoint struct {
 	Rows       int
 	Rounds     int
 	CPUSeconds float64
+}
+
+// usable is whether a point can be fitted on: it trained something and
+// its CPU time is a real, non-negative number.
+func (p CostPoint) usable() bool {
+	return p.Rows > 0 && p.Rounds > 0 && p.CPUSeconds >= 0 && !math.IsNaN(p.CPUSeconds) && !math.IsInf(p.CPUSeconds, 0)
 }
 
 // CostEstimate is the predicted CPU-seconds of a job, with a band and the
@@ -89,7 +96,7 @@ func FitCost(points []CostPoint, strategy string) CostModel {
 	var xs, ys []float64
 	for i := len(points) - 1; i >= 0 && len(xs) < MaxCostPoints; i-- {
 		p := points[i]
-		if costGroup(p.Strategy) != strategy || p.Rows <= 0 || p.Rounds <= 0 || p.CPUSeconds < 0 || math.IsNaN(p.CPUSeconds) || math.IsInf(p.CPUSeconds, 0) {
+		if costGroup(p.Strategy) != strategy || !p.usable() {
 			continue
 		}
 		xs = append(xs, float64(p.Rows)*float64(p.Rounds))
@@ -151,8 +158,9 @@ func (m CostModel) Predict(rowsXrounds float64) CostEstimate {
 	return e
 }
 
-// jobSize is the rows×rounds Evaluate predicts for strategy.
-func jobSize(cfg ml.PolicyConfig, s State, strategy string) float64 {
+// jobSize is the rows×rounds Evaluate predicts for strategy, and for a
+// full retrain whose rounds come from past jobs, a note saying so.
+func jobSize(cfg ml.PolicyConfig, s State, strategy string) (float64, string) {
 	switch strategy {
 	case ml.StrategyWarmStart:
 		rows := s.TrainRows / 4
@@ -162,18 +170,60 @@ func jobSize(cfg ml.PolicyConfig, s State, strategy string) float64 {
 				rows = min(rows, s.TrainRows)
 			}
 		}
-		return float64(rows) * float64(cfg.WarmRounds)
+		return float64(rows) * float64(cfg.WarmRounds), ""
 	case ml.StrategyOnline:
-		return float64(cfg.OnlineEvery)
+		return float64(cfg.OnlineEvery), ""
 	}
+	rounds, note := fullRounds(s)
+	return float64(s.TrainRows) * float64(rounds), note
+}
+
+// fullRounds is the rounds the next full retrain is predicted to train.
+// Without early stopping that is FullRounds. With it, FullRounds is only
+// a cap: a retrain that stops after 7 of 100 rounds costs about a
+// fourteenth of one that trains them all, and the cost model was fitted
+// on the rounds past retrains recorded, so predicting at the cap would
+// overstate the cost (and spend the budget) by as much. So the rounds are
+// the median of what the newest past full retrains trained, at most the
+// cap; FullRounds when there are none.
+//
+// The rounds a job records are the trees it kept; the ones it trained
+// past the best round before stopping are in its CPU time, so the fitted
+// slope carries them, as long as retrains stop at about the same point.
+func fullRounds(s State) (int, string) {
 	rounds := s.FullRounds
 	if rounds <= 0 {
 		rounds = DefaultFullRounds
 	}
-	return float64(s.TrainRows) * float64(rounds)
+	if !s.EarlyStopping {
+		return rounds, ""
+	}
+	var past []int
+	for i := len(s.Costs) - 1; i >= 0 && len(past) < MaxCostPoints; i-- {
+		if p := s.Costs[i]; costGroup(p.Strategy) == ml.StrategyFull && p.usable() {
+			past = append(past, p.Rounds)
+		}
+	}
+	if len(past) == 0 {
+		return rounds, ""
+	}
+	slices.Sort(past)
+	n := len(past)
+	med := (past[(n-1)/2] + past[n/2] + 1) / 2
+	from := "what the last full retrain trained"
+	if n > 1 {
+		from = fmt.Sprintf("the median of the last %d full retrains", n)
+	}
+	med = min(med, rounds)
+	return med, fmt.Sprintf("%s rows × %s, %s (early stopping; at most %s)", integer(s.TrainRows), plural(med, "round", "rounds"), from, integer(rounds))
 }
 
 // estimate is the predicted cost of the next job of strategy.
 func estimate(cfg ml.PolicyConfig, s State, strategy string) CostEstimate {
-	return FitCost(s.Costs, strategy).Predict(jobSize(cfg, s, strategy))
+	size, note := jobSize(cfg, s, strategy)
+	e := FitCost(s.Costs, strategy).Predict(size)
+	if note != "" {
+		e.Basis += "; for " + note
+	}
+	return e
 }

@@ -35,9 +35,12 @@ type State struct {
 	Manual *Manual
 
 	// Pending is set when a retrain of this model is already queued or
-	// running (PendingJob is its job id, 0 when unknown).
-	Pending    bool
-	PendingJob int64
+	// running (PendingJob is its job id, 0 when unknown; PendingRunning
+	// is set when it has started, so the reason says "running", not
+	// "queued").
+	Pending        bool
+	PendingJob     int64
+	PendingRunning bool
 
 	// LastTrain is the start of the last automatic or manual training job
 	// (zero: never); the cooldown counts from it.
@@ -81,8 +84,12 @@ type State struct {
 	// Gap is the champion's baseline metric minus its recent metric, in
 	// metric units (NaN when unknown), for the cost-aware trigger.
 	Gap float64
-	// FullRounds is the rounds a full retrain trains (0: 100).
-	FullRounds int
+	// FullRounds is the rounds a full retrain trains (0: 100); with
+	// EarlyStopping set it is only their cap, and the cost of a full
+	// retrain is predicted at the rounds past full retrains trained (see
+	// the package documentation, "Cost model").
+	FullRounds    int
+	EarlyStopping bool
 	// OnlineCapable is set when the model has an online learner (binary
 	// task).
 	OnlineCapable bool
@@ -257,10 +264,14 @@ func manualReason(m Manual) string {
 // suppress is why a wanted retrain is held back, "" when it is not.
 func suppress(cfg ml.PolicyConfig, s State, cost CostEstimate, loc *time.Location) string {
 	if s.Pending {
-		if s.PendingJob != 0 {
-			return fmt.Sprintf("a retrain is already queued (job %d)", s.PendingJob)
+		state := "queued"
+		if s.PendingRunning {
+			state = "running"
 		}
-		return "a retrain is already queued"
+		if s.PendingJob != 0 {
+			return fmt.Sprintf("a retrain is already %s (job %d)", state, s.PendingJob)
+		}
+		return "a retrain is already " + state
 	}
 	if s.Manual != nil {
 		return ""

@@ -4,6 +4,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 	_ "time/tzdata" // Europe/Paris without the system's zoneinfo
@@ -327,6 +328,16 @@ func TestSuppression(t *testing.T) {
 			name: "dedup without a job id", cfg: volume, outcome: policy.OutcomeSuppressed, fired: []string{ml.TriggerVolume},
 			state: func(s *policy.State) { fire(s); s.Pending = true },
 			supp:  "a retrain is already queued",
+		},
+		{
+			name: "dedup while the job runs", cfg: volume, outcome: policy.OutcomeSuppressed, fired: []string{ml.TriggerVolume},
+			state: func(s *policy.State) { fire(s); s.Pending, s.PendingJob, s.PendingRunning = true, 42, true },
+			supp:  "a retrain is already running (job 42)", strategy: ml.StrategyWarmStart,
+		},
+		{
+			name: "dedup while a job without an id runs", outcome: policy.OutcomeSuppressed, fired: []string{ml.TriggerManual},
+			state: func(s *policy.State) { s.Manual = &policy.Manual{By: "lee"}; s.Pending, s.PendingRunning = true, true },
+			supp:  "a retrain is already running",
 		},
 		{
 			name: "cooldown", cfg: volume, outcome: policy.OutcomeSuppressed, fired: []string{ml.TriggerVolume},
@@ -795,6 +806,61 @@ func TestCostInDecision(t *testing.T) {
 	d = policy.Evaluate(ml.PolicyConfig{Volume: &ml.VolumeTrigger{Labels: 1}, Strategy: ml.StrategyWarmStart, WarmRounds: 20}, s)
 	if d.Cost.RowsXRounds != 60000 {
 		t.Errorf("warm start size %v, want 60,000", d.Cost.RowsXRounds)
+	}
+}
+
+// Retrains that stop early (7 of 100 rounds on Elec2's demo) are
+// predicted at the rounds they train, not at the cap: predicting at the
+// cap made the demo's estimate 12× the measured cost, and the budget
+// check held back retrains the budget had room for.
+func TestCostEarlyStopping(t *testing.T) {
+	t.Parallel()
+	const a, b = 0.03, 1.4e-6
+	cost := func(rows, rounds int) float64 { return a + b*float64(rows)*float64(rounds) }
+	s := base()
+	s.NewLabels, s.TrainRows, s.FullRounds, s.EarlyStopping = 500, 4704, 100, true
+	s.UsedDay = 0.5
+	for i, rounds := range []int{7, 6, 8, 7, 9} {
+		rows := 4000 + 200*i
+		s.Costs = append(s.Costs, policy.CostPoint{Strategy: ml.StrategyFull, Rows: rows, Rounds: rounds, CPUSeconds: cost(rows, rounds)})
+	}
+	// Warm starts train their configured rounds; they do not count.
+	s.Costs = append(s.Costs, policy.CostPoint{Strategy: ml.StrategyWarmStart, Rows: 500, Rounds: 40, CPUSeconds: 0.05})
+	cfg := ml.PolicyConfig{Volume: &ml.VolumeTrigger{Labels: 100}, Strategy: ml.StrategyFull, DailyCPU: 1}
+
+	d := policy.Evaluate(cfg, s)
+	if d.Outcome != policy.OutcomeFired || d.Cost.RowsXRounds != 4704*7 || math.Abs(d.Cost.CPUSeconds-cost(4704, 7)) > 1e-9 {
+		t.Fatalf("%s (%s): cost %+v, want %.3f CPU-s for 4,704 × 7", d.Outcome, d.Suppressed, d.Cost, cost(4704, 7))
+	}
+	if want := "fit over 5 past jobs: 0.03 s + 1.4 µs × rows×rounds; for 4,704 rows × 7 rounds, the median of the last 5 full retrains (early stopping; at most 100)"; d.Cost.Basis != want {
+		t.Errorf("basis\n got %q\nwant %q", d.Cost.Basis, want)
+	}
+	// At the cap the same fit predicts 14× as much, and the budget (0.5
+	// of 1 CPU-s used) would hold the retrain back.
+	s.EarlyStopping = false
+	d = policy.Evaluate(cfg, s)
+	if d.Cost.RowsXRounds != 4704*100 || d.Outcome != policy.OutcomeSuppressed || !strings.HasPrefix(d.Suppressed, "would exceed the daily budget") {
+		t.Errorf("without early stopping: %s (%s), cost %+v", d.Outcome, d.Suppressed, d.Cost)
+	}
+	// The cap still holds: fewer rounds configured than past jobs kept.
+	s.EarlyStopping, s.FullRounds = true, 5
+	if d = policy.Evaluate(cfg, s); d.Cost.RowsXRounds != 4704*5 || !strings.HasSuffix(d.Cost.Basis, "4,704 rows × 5 rounds, the median of the last 5 full retrains (early stopping; at most 5)") {
+		t.Errorf("capped: %+v", d.Cost)
+	}
+	// An even count takes the middle two's mean; one job, its own rounds.
+	s.FullRounds = 100
+	s.Costs = s.Costs[:4] // 7, 6, 8, 7
+	if d = policy.Evaluate(cfg, s); d.Cost.RowsXRounds != 4704*7 {
+		t.Errorf("median of 4: %+v", d.Cost)
+	}
+	s.Costs = s.Costs[:1]
+	if d = policy.Evaluate(cfg, s); d.Cost.RowsXRounds != 4704*7 || !strings.HasSuffix(d.Cost.Basis, "; for 4,704 rows × 7 rounds, what the last full retrain trained (early stopping; at most 100)") {
+		t.Errorf("one job: %+v", d.Cost)
+	}
+	// No past full retrain: the cap, as before.
+	s.Costs = nil
+	if d = policy.Evaluate(cfg, s); d.Cost.RowsXRounds != 4704*100 || strings.Contains(d.Cost.Basis, "; for") {
+		t.Errorf("no past jobs: %+v", d.Cost)
 	}
 }
 
