@@ -111,6 +111,10 @@
 // testdata/reference.json holds reference values (DeLong by the O(m·n)
 // placement-value form, McNemar by scipy, Holm, PSI, ECE, multiclass
 // metrics by scikit-learn) written by testdata/gen_reference.py.
+// testdata/proc_reference.json holds a third-party reference for DeLong:
+// the AUCs, DeLong variances and paired DeLong tests of R's pROC (X.
+// Robin et al., BMC Bioinformatics 12, 2011) on its aSAH data
+// (testdata/asah.csv), written by testdata/gen_proc.R.
 //
 // The package is pure: no I/O, no app packages.
 package gate

@@ -1,10 +1,12 @@
 package gate
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 )
@@ -276,5 +278,107 @@ func TestMulticlassAndRegressionMetrics(t *testing.T) {
 	}
 	if got := mae(r.Regression.Y, r.Regression.P, nil); !near(got, r.Regression.MAE, 1e-12) {
 		t.Errorf("mae = %.17g, want %.17g", got, r.Regression.MAE)
+	}
+}
+
+// procReference is testdata/proc_reference.json, written by
+// testdata/gen_proc.R with R's pROC on the aSAH data in testdata/asah.csv.
+type procReference struct {
+	PROCVersion string `json:"proc_version"`
+	ROCs        []struct {
+		Predictor string
+		AUC, Var  float64
+	}
+	Tests []struct {
+		A, B      string
+		Cov, Z, P float64
+	}
+}
+
+// readASAH reads testdata/asah.csv: outcome "Poor" is class 1, "Good"
+// class 0, and the markers by column name.
+func readASAH(t *testing.T) (y []float64, marker map[string][]float64) {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", "asah.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := rows[0]
+	marker = map[string][]float64{}
+	for _, r := range rows[1:] {
+		for j, v := range r {
+			if head[j] == "outcome" {
+				switch v {
+				case "Poor":
+					y = append(y, 1)
+				case "Good":
+					y = append(y, 0)
+				default:
+					t.Fatalf("outcome %q", v)
+				}
+				continue
+			}
+			x, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			marker[head[j]] = append(marker[head[j]], x)
+		}
+	}
+	if len(y) != 113 {
+		t.Fatalf("%d patients, want 113", len(y))
+	}
+	return y, marker
+}
+
+// TestDeLongPROC compares DeLong with a published third-party
+// implementation, R's pROC (Robin et al., BMC Bioinformatics 12, 2011),
+// on its own aSAH data: each marker's AUC and DeLong variance, and the
+// paired DeLong test of each pair of markers (z, covariance, two-sided
+// p). pROC's roc() ran with levels Good, Poor and direction "<": Poor is
+// the positive class and higher scores mean Poor, as DeLong's convention.
+func TestDeLongPROC(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join("testdata", "proc_reference.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref procReference
+	if err := json.Unmarshal(b, &ref); err != nil {
+		t.Fatal(err)
+	}
+	y, marker := readASAH(t)
+	if len(ref.ROCs) != 3 || len(ref.Tests) != 3 {
+		t.Fatalf("reference holds %d curves and %d tests", len(ref.ROCs), len(ref.Tests))
+	}
+	cmp := func(what string, got, want, rel float64) {
+		t.Helper()
+		if !near(got, want, rel) {
+			t.Errorf("%s = %.17g, pROC %s %.17g", what, got, ref.PROCVersion, want)
+		}
+	}
+	for _, c := range ref.ROCs {
+		// A curve's own numbers, against any second score vector.
+		r, err := DeLong(y, marker[c.Predictor], marker["ndka"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmp(c.Predictor+" auc", r.AUCA, c.AUC, 1e-9)
+		cmp(c.Predictor+" var", r.VarA, c.Var, 1e-9)
+	}
+	for _, c := range ref.Tests {
+		r, err := DeLong(y, marker[c.A], marker[c.B])
+		if err != nil {
+			t.Fatal(err)
+		}
+		pair := c.A + " vs " + c.B
+		cmp(pair+" z", r.Z, c.Z, 1e-9)
+		cmp(pair+" cov", r.Cov, c.Cov, 1e-9)
+		cmp(pair+" p", r.P, c.P, 1e-6)
 	}
 }
