@@ -140,31 +140,35 @@ func (g GateConfig) WithDefaults() GateConfig {
 	return g
 }
 
+// validate names the first field out of range, with what to use instead.
 func (g GateConfig) validate() error {
 	bad := func(format string, args ...any) error { return Errorf(EINVALID, "gate "+format, args...) }
-	switch g.Mode {
-	case "", GateAuto, GateApproval:
-	default:
+	switch {
+	case g.Mode != "" && g.Mode != GateAuto && g.Mode != GateApproval:
 		return bad("mode %q: use auto or approval", g.Mode)
-	}
-	switch g.SliceTest {
-	case "", SliceTestDrop, SliceTestNonInferiority:
-	default:
+	case g.SliceTest != "" && g.SliceTest != SliceTestDrop && g.SliceTest != SliceTestNonInferiority:
 		return bad("slice_test %q: use drop or noninferiority", g.SliceTest)
-	}
-	if g.Alpha < 0 || g.Alpha >= 0.5 {
+	case g.Floor < 0:
+		return bad("floor %v: use a value of the primary metric, or 0 for none", g.Floor)
+	case g.MinImprovement < -1 || g.MinImprovement > 1:
+		return bad("min_improvement %v: use -1 to 1 points of the primary metric (negative tolerates a small loss)", g.MinImprovement)
+	case g.Alpha < 0 || g.Alpha >= 0.5:
 		return bad("alpha %v: use a level between 0 and 0.5, e.g. 0.05", g.Alpha)
-	}
-	if g.SliceMargin < 0 || g.SliceMargin > 1 || g.MinImprovement < -1 || g.MinImprovement > 1 {
-		return bad("slice_margin 0..1, min_improvement -1..1")
-	}
-	if g.MinSliceRows < 0 || g.MaxECE < 0 || g.MaxECE > 1 || g.MaxScoreShift < 0 || g.MaxModelBytes < 0 || g.MaxP99Micros < 0 {
-		return bad("min_slice_rows, max_ece (0..1), max_score_shift, max_model_bytes and max_p99_micros cannot be negative")
-	}
-	if g.Bootstrap < 0 || g.Bootstrap > 100000 {
+	case g.SliceMargin < 0 || g.SliceMargin > 1:
+		return bad("slice_margin %v: use 0 to 1 points of the primary metric, e.g. 0.02", g.SliceMargin)
+	case g.MinSliceRows < 0:
+		return bad("min_slice_rows %d: use a positive number of rows, e.g. 50", g.MinSliceRows)
+	case g.MaxECE < 0 || g.MaxECE > 1:
+		return bad("max_ece %v: use 0 to 1, e.g. 0.2", g.MaxECE)
+	case g.MaxScoreShift < 0:
+		return bad("max_score_shift %v: use a positive PSI, e.g. 1", g.MaxScoreShift)
+	case g.MaxModelBytes < 0:
+		return bad("max_model_bytes %d cannot be negative", g.MaxModelBytes)
+	case g.MaxP99Micros < 0:
+		return bad("max_p99_micros %v cannot be negative", g.MaxP99Micros)
+	case g.Bootstrap != 0 && (g.Bootstrap < 100 || g.Bootstrap > 100000):
 		return bad("bootstrap %d: use 100 to 100,000 resamples", g.Bootstrap)
-	}
-	if g.WatchLabels < -1 || g.WatchLabels > 10_000_000 {
+	case g.WatchLabels < -1 || g.WatchLabels > 10_000_000:
 		return bad("watch_labels %d: -1 (off) or up to 10,000,000", g.WatchLabels)
 	}
 	return nil
