@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/freshet/freshet/ml"
@@ -176,12 +177,18 @@ func (db *DB) promoteTx(ctx context.Context, tx *sql.Tx, actor ml.Actor, m *ml.M
 }
 
 // Promote makes a version the champion (a lead's or a tool's decision).
-func (db *DB) Promote(ctx context.Context, actor ml.Actor, m *ml.Model, versionID int64, o PromoteOptions) (*ml.Deployment, error) {
-	tx, err := db.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
+func (db *DB) Promote(ctx context.Context, actor ml.Actor, m *ml.Model, versionID int64, o PromoteOptions) (dep *ml.Deployment, err error) {
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		dep, err = db.PromoteTx(ctx, tx, actor, m, versionID, o)
+		return err
+	})
+	return dep, err
+}
+
+// PromoteTx is Promote inside tx, so that what reports the promotion (a
+// webhook queued in the same transaction) is committed with it or not at
+// all.
+func (db *DB) PromoteTx(ctx context.Context, tx *sql.Tx, actor ml.Actor, m *ml.Model, versionID int64, o PromoteOptions) (*ml.Deployment, error) {
 	v, err := scanVersion(tx.QueryRowContext(ctx, `SELECT `+versionCols+` FROM model_versions WHERE id = ? AND model_id = ?`, versionID, m.ID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ml.Errorf(ml.ENOTFOUND, "version %d of %s not found", versionID, m.Name)
@@ -197,44 +204,65 @@ func (db *DB) Promote(ctx context.Context, actor ml.Actor, m *ml.Model, versionI
 		WHERE challenger_id = ? AND status IN ('pending', 'failed')`, actor.String(), db.now(), "promoted directly", v.ID); err != nil {
 		return nil, err
 	}
-	return dep, tx.Commit()
+	return dep, nil
 }
 
 // Rollback makes the champion before the current one serve again. The
 // current champion is marked rolled back.
-func (db *DB) Rollback(ctx context.Context, actor ml.Actor, m *ml.Model, kind, reason string) (*ml.Deployment, *ml.Version, error) {
-	tx, err := db.begin(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer tx.Rollback()
-	dep, target, err := db.rollbackTx(ctx, tx, actor, m, kind, reason)
-	if err != nil {
-		return nil, nil, err
-	}
-	return dep, target, tx.Commit()
+func (db *DB) Rollback(ctx context.Context, actor ml.Actor, m *ml.Model, kind, reason string) (dep *ml.Deployment, target *ml.Version, err error) {
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		dep, target, err = db.RollbackTx(ctx, tx, actor, m, kind, reason)
+		return err
+	})
+	return dep, target, err
 }
 
-// WatchRollback ends deployment depID's watch as rolled back, with its
-// result, and rolls the model back, in one transaction.
-func (db *DB) WatchRollback(ctx context.Context, actor ml.Actor, m *ml.Model, depID int64, result any, reason string) (*ml.Deployment, *ml.Version, error) {
-	tx, err := db.begin(ctx)
+// WatchRollbackTx ends deployment depID's watch as rolled back, with its
+// result, rolls the model back, and records ev, the trigger event that
+// tells why, all inside tx: a crash leaves either all of them or none (a
+// rollback without its reason on the timeline, or a reason for a rollback
+// that never happened, would mislead whoever reads it).
+func (db *DB) WatchRollbackTx(ctx context.Context, tx *sql.Tx, actor ml.Actor, m *ml.Model, depID int64, result any, ev *ml.TriggerEvent) (*ml.Deployment, *ml.Version, error) {
+	b, err := json.Marshal(result)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("store: watch result of deployment %d: %w", depID, err)
 	}
-	defer tx.Rollback()
-	b, _ := json.Marshal(result)
 	if _, err := tx.ExecContext(ctx, `UPDATE deployments SET watch = 'rolled_back', watch_result = ? WHERE id = ?`, string(b), depID); err != nil {
 		return nil, nil, err
 	}
-	dep, target, err := db.rollbackTx(ctx, tx, actor, m, ml.DeployAutoRollback, reason)
+	reason := strings.Join(ev.Reasons, "; ")
+	dep, target, err := db.RollbackTx(ctx, tx, actor, m, ml.DeployAutoRollback, reason)
 	if err != nil {
 		return nil, nil, err
 	}
-	return dep, target, tx.Commit()
+	if err := db.insertFiredTriggerTx(ctx, tx, m, ev); err != nil {
+		return nil, nil, err
+	}
+	return dep, target, nil
 }
 
-func (db *DB) rollbackTx(ctx context.Context, tx *sql.Tx, actor ml.Actor, m *ml.Model, kind, reason string) (*ml.Deployment, *ml.Version, error) {
+// insertFiredTriggerTx records a fired trigger event inside tx: the part
+// of RecordTrigger that a fired event needs (only suppressed events are
+// merged with the one before).
+func (db *DB) insertFiredTriggerTx(ctx context.Context, tx *sql.Tx, m *ml.Model, e *ml.TriggerEvent) error {
+	now := db.now()
+	e.ModelID, e.Outcome = m.ID, ml.OutcomeFired
+	e.At, e.LastAt, e.Repeats = time.UnixMilli(now).UTC(), time.UnixMilli(now).UTC(), 1
+	reasons, err := json.Marshal(orEmpty(e.Reasons))
+	if err != nil {
+		return fmt.Errorf("store: record trigger: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO trigger_events (model_id, at, last_at, repeats, outcome, triggers, reasons, strategy, strategy_why)
+		VALUES (?, ?, ?, 1, 'fired', ?, ?, ?, ?)`, m.ID, now, now, strings.Join(e.Triggers, ","), string(reasons), e.Strategy, e.StrategyWhy)
+	if err != nil {
+		return fmt.Errorf("store: record trigger: %w", err)
+	}
+	e.ID, _ = res.LastInsertId()
+	return nil
+}
+
+// RollbackTx is Rollback inside tx.
+func (db *DB) RollbackTx(ctx context.Context, tx *sql.Tx, actor ml.Actor, m *ml.Model, kind, reason string) (*ml.Deployment, *ml.Version, error) {
 	var cur, prev int64
 	var err error
 	err = tx.QueryRowContext(ctx, `SELECT d.version_id, COALESCE(d.previous_id, 0) FROM deployments d JOIN model_versions v ON v.id = d.version_id
@@ -244,14 +272,16 @@ func (db *DB) rollbackTx(ctx context.Context, tx *sql.Tx, actor ml.Actor, m *ml.
 	} else if err != nil {
 		return nil, nil, err
 	}
-	// Skip back over versions rolled back before (a rollback of a rollback
-	// goes to the one before, never to a version already judged bad).
+	// A rollback only ever goes one deployment back. When the champion
+	// before this one was itself rolled back (a rollback of a rollback,
+	// or a promotion after one), it is refused rather than guessed: the
+	// lead promotes the version they want by hand.
 	target, err := scanVersion(tx.QueryRowContext(ctx, `SELECT `+versionCols+` FROM model_versions WHERE id = ?`, prev))
 	if err != nil {
 		return nil, nil, err
 	}
 	if target.Status == ml.StatusRolledBack {
-		return nil, nil, ml.Errorf(ml.ECONFLICT, "the previous champion v%d was itself rolled back", target.Number)
+		return nil, nil, ml.Errorf(ml.ECONFLICT, "the previous champion v%d was itself rolled back: promote the version that should serve instead", target.Number)
 	}
 	if kind == "" {
 		kind = ml.DeployRollback
@@ -265,12 +295,16 @@ func (db *DB) rollbackTx(ctx context.Context, tx *sql.Tx, actor ml.Actor, m *ml.
 
 // DecideGate records a lead's approval or rejection of a pending decision;
 // an approval promotes the challenger in the same transaction.
-func (db *DB) DecideGate(ctx context.Context, actor ml.Actor, m *ml.Model, id int64, approve bool, comment string, watchLabels int) (*ml.GateDecision, *ml.Deployment, error) {
-	tx, err := db.begin(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer tx.Rollback()
+func (db *DB) DecideGate(ctx context.Context, actor ml.Actor, m *ml.Model, id int64, approve bool, comment string, watchLabels int) (d *ml.GateDecision, dep *ml.Deployment, err error) {
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		d, dep, err = db.DecideGateTx(ctx, tx, actor, m, id, approve, comment, watchLabels)
+		return err
+	})
+	return d, dep, err
+}
+
+// DecideGateTx is DecideGate inside tx.
+func (db *DB) DecideGateTx(ctx context.Context, tx *sql.Tx, actor ml.Actor, m *ml.Model, id int64, approve bool, comment string, watchLabels int) (*ml.GateDecision, *ml.Deployment, error) {
 	d, err := scanGate(tx.QueryRowContext(ctx, `SELECT `+gateCols+gateFrom+` WHERE g.id = ? AND g.model_id = ?`, id, m.ID), true)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, ml.Errorf(ml.ENOTFOUND, "gate decision %d of %s not found", id, m.Name)
@@ -303,9 +337,6 @@ func (db *DB) DecideGate(ctx context.Context, actor ml.Actor, m *ml.Model, id in
 	}
 	if err := db.audit(ctx, tx, actor, "gate."+map[bool]string{true: "approve", false: "reject"}[approve], "model:"+m.Name,
 		fmt.Sprintf("decision %d (v%d): %s", id, d.ChallengerNumber, comment)); err != nil {
-		return nil, nil, err
-	}
-	if err := tx.Commit(); err != nil {
 		return nil, nil, err
 	}
 	d.Status, d.DecidedBy, d.Comment = status, actor.String(), comment
@@ -352,8 +383,12 @@ func (db *DB) FindDeployments(ctx context.Context, modelID int64, limit int) ([]
 
 // EndWatch records the outcome of a deployment's watch.
 func (db *DB) EndWatch(ctx context.Context, id int64, state string, result any) error {
-	b, _ := json.Marshal(result)
-	_, err := db.Write.ExecContext(ctx, `UPDATE deployments SET watch = ?, watch_result = ? WHERE id = ? AND watch = 'watching'`, state, string(b), id)
+	b, err := json.Marshal(result)
+	if err != nil {
+		// An empty watch_result would hide what the watch found.
+		return fmt.Errorf("store: watch result of deployment %d: %w", id, err)
+	}
+	_, err = db.Write.ExecContext(ctx, `UPDATE deployments SET watch = ?, watch_result = ? WHERE id = ? AND watch = 'watching'`, state, string(b), id)
 	return err
 }
 
