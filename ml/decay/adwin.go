@@ -92,6 +92,7 @@ type ADWIN struct {
 	tick      int
 	detected  bool
 	nDetected int
+	rose      bool // the last detection's first cut: newer mean above older
 }
 
 // NewADWIN returns an ADWIN detector.
@@ -130,6 +131,10 @@ func (a *ADWIN) Estimation() float64 {
 	}
 	return a.total / a.width
 }
+
+// Rose implements Directed: at the last detection, the mean of the
+// window's newer part (kept) was above that of the older part (cut).
+func (a *ADWIN) Rose() bool { return a.detected && a.rose }
 
 // Detections counts the changes detected since construction or Reset.
 // River's n_detections restarts with the window after every detection.
@@ -230,6 +235,11 @@ func (a *ADWIN) detectChange() bool {
 				u1 -= row.total[k]
 				deltaMean := u0/n0 - u1/n1
 				if n1 >= minLen && n0 >= minLen && a.cut(n0, n1, deltaMean) {
+					if !change {
+						// The first cut of this test says which way the
+						// mean moved: older part u0/n0, newer part u1/n1.
+						a.rose = deltaMean < 0
+					}
 					reduce = true
 					change = true
 					if a.width > 0 {

@@ -74,6 +74,9 @@ func (d *DDM) Reset() {
 // zone. It is false when that Update detected a change.
 func (d *DDM) Warning() bool { return d.warning }
 
+// Rose implements Directed: DDM only detects a rising error rate.
+func (d *DDM) Rose() bool { return d.detected }
+
 // Update implements Detector. x is 1 for an error and 0 for a success.
 func (d *DDM) Update(x float64) bool {
 	if d.detected {

@@ -12,9 +12,32 @@ type Detector interface {
 	Name() string
 }
 
+// Directed is a Detector that also tells which way the stream moved at
+// its last detection. River's detectors report a change in either
+// direction (DDM only watches rises); on an error or loss stream only a
+// rise is a degradation, and a fall (the model doing better) must not
+// raise a decay alarm.
+type Directed interface {
+	Detector
+	// Rose reports whether the last Update detected a change and saw the
+	// newer observations' mean above the older ones'.
+	Rose() bool
+}
+
+// Rising reports whether the change d detected at its last Update (the
+// one that returned true) was a rise of the stream's mean: a degradation
+// when the stream is an error rate or a loss. A detector that cannot tell
+// counts every detection.
+func Rising(d Detector) bool {
+	if dd, ok := d.(Directed); ok {
+		return dd.Rose()
+	}
+	return true
+}
+
 var (
-	_ Detector = (*ADWIN)(nil)
-	_ Detector = (*PageHinkley)(nil)
-	_ Detector = (*DDM)(nil)
-	_ Detector = (*KSWIN)(nil)
+	_ Directed = (*ADWIN)(nil)
+	_ Directed = (*PageHinkley)(nil)
+	_ Directed = (*DDM)(nil)
+	_ Directed = (*KSWIN)(nil)
 )

@@ -60,6 +60,7 @@ type KSWIN struct {
 	rng      *pyRandom
 	pValue   float64
 	detected bool
+	rose     bool
 
 	idx, pool   []int
 	rnd, recent []float64
@@ -146,5 +147,14 @@ func (k *KSWIN) Update(x float64) bool {
 	// River also replaces the window by its recent part here, but the
 	// next update resets it anyway.
 	k.detected = k.pValue <= k.cfg.Alpha && r.Statistic > 0.1
+	if k.detected {
+		k.rose = mean(k.recent) > mean(k.rnd)
+	}
 	return k.detected
 }
+
+// Rose implements Directed: at the last detection the recent sample's
+// mean was above the reference sample's. (KS itself is two-sided: a
+// stream of errors that became rarer differs as much as one that became
+// more frequent.)
+func (k *KSWIN) Rose() bool { return k.detected && k.rose }

@@ -70,6 +70,7 @@ type PageHinkley struct {
 	minIncrease float64
 	maxDecrease float64
 	detected    bool
+	rose        bool
 }
 
 // NewPageHinkley returns a Page-Hinkley detector.
@@ -93,6 +94,10 @@ func (p *PageHinkley) Reset() {
 	p.maxDecrease = -1 // River starts it at -1, not -inf
 	p.detected = false
 }
+
+// Rose implements Directed: the last detection was an increase of the
+// mean (in mode both, when both sums crossed at once it counts as one).
+func (p *PageHinkley) Rose() bool { return p.detected && p.rose }
 
 // Update implements Detector.
 func (p *PageHinkley) Update(x float64) bool {
@@ -122,6 +127,9 @@ func (p *PageHinkley) Update(x float64) bool {
 			p.detected = down
 		default:
 			p.detected = up || down
+		}
+		if p.detected {
+			p.rose = up && p.cfg.Mode != PHDown
 		}
 	}
 	return p.detected
