@@ -14,6 +14,10 @@ type FeatureDrift struct {
 	Ratio float64 `json:"ratio"`
 	// PSI over the reference's quantile bins (numeric features).
 	PSI float64 `json:"psi"`
+	// Natural is the statistic's natural level: what the reference's own
+	// windows of this size reach (see Reference.Natural); 0 when not
+	// measured. A feature drifts only past both it and Threshold.
+	Natural float64 `json:"natural"`
 }
 
 // WindowDrift is a window's drift against its reference.
@@ -34,8 +38,14 @@ type WindowDrift struct {
 
 // Drift compares a window with the reference, feature by feature, with
 // ml/drift's automatic choice of statistic (Evidently's rule, on the
-// stored samples) and the champion's importances as weights.
+// stored samples) and the champion's importances as weights. A feature
+// drifts only when its statistic also exceeds its natural level, what
+// the reference's own windows of this size reach (Reference.Natural).
 func Drift(r *Reference, w *Window, cfg drift.Config, importance map[string]float64) (*WindowDrift, error) {
+	small := cfg.SmallReference
+	if small == 0 {
+		small = drift.DefaultConfig().SmallReference
+	}
 	cols := make([]drift.Column, 0, len(r.Features))
 	for j, rf := range r.Features {
 		wf := w.Features[j]
@@ -45,6 +55,9 @@ func Drift(r *Reference, w *Window, cfg drift.Config, importance map[string]floa
 		} else {
 			c.Ref, c.Cur = rf.Sample, wf.Sample
 		}
+		// The method Detect would choose, fixed here so that the natural
+		// level is measured with the same statistic.
+		c.Method = drift.ChooseMethod(drift.Finite(c.Ref), drift.Finite(c.Cur), c.Categorical, small)
 		cols = append(cols, c)
 	}
 	out := &WindowDrift{Start: w.Start, End: w.End, Rows: w.Rows, Multi: w.Multi}
@@ -55,8 +68,18 @@ func Drift(r *Reference, w *Window, cfg drift.Config, importance map[string]floa
 	if err != nil {
 		return nil, err
 	}
+	natural := make([]float64, len(rep.Features))
+	for j, c := range cols {
+		natural[j] = r.Natural(j, c.Method, w.Rows, c.Ref, c.Categorical, cfg)
+	}
+	withinNatural(&rep, natural, cfg)
 	for j, fr := range rep.Features {
-		fd := FeatureDrift{FeatureReport: fr, Ratio: ratio(fr), PSI: math.NaN()}
+		fd := FeatureDrift{FeatureReport: fr, Ratio: ratio(fr), PSI: math.NaN(), Natural: natural[j]}
+		if n := natural[j]; n > 0 {
+			// How far past the natural level, for the charts: the smaller
+			// of the two ratios decides.
+			fd.Ratio = min(fd.Ratio, effect(fr)/n)
+		}
 		if rf := r.Features[j]; !rf.Categorical && len(rf.Counts) == len(w.Features[j].Counts) && rf.N > 0 && w.Features[j].N > 0 {
 			if psi, err := drift.PSI(rf.Counts, w.Features[j].Counts); err == nil {
 				fd.PSI = psi
@@ -77,6 +100,31 @@ func Drift(r *Reference, w *Window, cfg drift.Config, importance map[string]floa
 		}
 	}
 	return out, nil
+}
+
+// withinNatural clears the verdict of features whose statistic does not
+// exceed their natural level, and recounts the report's shares.
+func withinNatural(rep *drift.Report, natural []float64, cfg drift.Config) {
+	share := cfg.DriftShare
+	if share == 0 {
+		share = drift.DefaultConfig().DriftShare
+	}
+	rep.Drifted, rep.Share, rep.WeightedShare = 0, 0, 0
+	for i := range rep.Features {
+		f := &rep.Features[i]
+		if f.Drifted && natural[i] > 0 && effect(*f) <= natural[i] {
+			f.Drifted = false
+		}
+		if f.Drifted {
+			rep.Drifted++
+			rep.WeightedShare += f.Weight
+		}
+	}
+	if n := len(rep.Features); n > 0 {
+		rep.Share = float64(rep.Drifted) / float64(n)
+	}
+	rep.DatasetDrift = len(rep.Features) > 0 && rep.Share >= share
+	rep.WeightedDrift = len(rep.Features) > 0 && rep.WeightedShare >= share-1e-12
 }
 
 func ratio(fr drift.FeatureReport) float64 {

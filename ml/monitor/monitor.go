@@ -63,6 +63,8 @@ type Reference struct {
 	Joint [][]float64 `json:"-"`
 	// JointRows holds Joint for JSON, NaN written as null.
 	JointRows [][]*float64 `json:"joint,omitempty"`
+
+	nat natural // natural levels per feature, computed on first use
 }
 
 // JointSample is how many whole reference rows are kept.

@@ -160,13 +160,26 @@ func cbpe(counts []float64) (acc, auc float64) {
 
 // Detect runs the streaming detectors (River's defaults) over the error
 // streams of consecutive windows, oldest first, and records in each Perf
-// which detectors fired inside that window.
+// which detectors alarmed inside that window.
+//
+// Only a rising error rate is an alarm. River's ADWIN, KSWIN and
+// Page-Hinkley (mode "both") report a change either way, so a week where
+// the champion errs less raised decay alarms (on the Elec2 demo, adwin
+// and page_hinkley in the week of 1997-05-08, AUC 0.974 against a
+// baseline of 0.659). Page-Hinkley watches rises only (River's mode
+// "up"); ADWIN's and KSWIN's detections count when the newer errors are
+// the more frequent (decay.Rising). A detection the other way still
+// restarts the detector, as in River, so later errors are compared with
+// the better level; the decay trigger then asks that the alarming window
+// also be worse than the baseline (ml/policy).
 func Detect(ws []*Window, perf []Perf) {
 	var dets []decay.Detector
 	if d, err := decay.NewADWIN(decay.DefaultADWINConfig()); err == nil {
 		dets = append(dets, d)
 	}
-	if d, err := decay.NewPageHinkley(decay.DefaultPageHinkleyConfig()); err == nil {
+	ph := decay.DefaultPageHinkleyConfig()
+	ph.Mode = decay.PHUp
+	if d, err := decay.NewPageHinkley(ph); err == nil {
 		dets = append(dets, d)
 	}
 	if d, err := decay.NewDDM(decay.DefaultDDMConfig()); err == nil {
@@ -179,7 +192,7 @@ func Detect(ws []*Window, perf []Perf) {
 		fired := map[string]bool{}
 		for _, e := range w.Labels.Errors {
 			for _, d := range dets {
-				if d.Update(float64(e)) {
+				if d.Update(float64(e)) && decay.Rising(d) {
 					fired[d.Name()] = true
 				}
 			}
