@@ -155,8 +155,20 @@ func perf(w WindowDecay) string {
 	return s
 }
 
+// better reports whether a window measured better than the champion's
+// baseline (a NaN drop, unmeasured, is not better).
+func better(w WindowDecay) bool { return w.Drop <= 0 }
+
 // evalDecay fires on a significant drop in a window with enough labels,
-// or on an alarm of a detector the trigger listens to.
+// or on an alarm of a detector the trigger listens to in a window that
+// is not better than the baseline.
+//
+// The detectors watch the error stream for a rise from its own recent
+// level; decay is a fall below the level the champion was validated at.
+// After a run of easy weeks the two part: on the Elec2 demo the error
+// rate rose again from weeks at AUC 0.91 and 0.81 to one at 0.729, and
+// adwin alarmed, while the baseline was 0.659 and the champion had never
+// been better. Such an alarm is reported, not acted on.
 func evalDecay(t ml.DecayTrigger, ws []WindowDecay, loc *time.Location) verdict {
 	v := verdict{kind: ml.TriggerDecay}
 	var ok []int
@@ -172,7 +184,7 @@ func evalDecay(t ml.DecayTrigger, ws []WindowDecay, loc *time.Location) verdict 
 		}
 		return v
 	}
-	sig, alarm, worst := -1, -1, -1
+	sig, alarm, worst, improved := -1, -1, -1, -1
 	var ignored []string
 	for _, i := range ok {
 		w := ws[i]
@@ -180,7 +192,11 @@ func evalDecay(t ml.DecayTrigger, ws []WindowDecay, loc *time.Location) verdict 
 			sig = i
 		}
 		heard := alarmsHeard(w.Alarms, t.Detectors)
-		if len(heard) > 0 && !t.SignificantOnly {
+		switch {
+		case len(heard) == 0 || t.SignificantOnly:
+		case better(w):
+			improved = i
+		default:
 			alarm = i
 		}
 		for _, a := range w.Alarms {
@@ -211,6 +227,10 @@ func evalDecay(t ml.DecayTrigger, ws []WindowDecay, loc *time.Location) verdict 
 		w := ws[alarm]
 		v.reason = fmt.Sprintf("decay: %s alarmed on the error stream %s; %s not significant",
 			join(alarmsHeard(w.Alarms, t.Detectors)), where(alarm, "newest alarming"), perf(w))
+	case improved >= 0:
+		w := ws[improved]
+		v.reason = fmt.Sprintf("decay: %s alarmed on the error stream %s, but %s is not below the baseline",
+			join(alarmsHeard(w.Alarms, t.Detectors)), where(improved, "newest alarming"), perf(w))
 	default:
 		v.reason = fmt.Sprintf("decay: %s not significant %s", perf(ws[worst]), where(worst, "worst"))
 		switch {
