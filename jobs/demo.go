@@ -43,8 +43,10 @@ const (
 	// DemoPreloadRows are ingested at install: 48 weeks, so the dashboard
 	// has history on first load and the first model has a year to learn
 	// from. Elec2's big shift (vicprice, vicdemand and transfer become real
-	// after being constant) comes at about week 52, a few minutes into the
-	// demo.
+	// after being constant) comes at row 17,424 (1997-05-05), 3.86 weeks
+	// after the preload: at the default speed it streams in 3 min 51 s
+	// after the start, and the weekly window it begins in closes at 4 min
+	// 17 s (see TestDemoShiftFiresTheFirstRetrain).
 	DemoPreloadRows = 48 * 336
 	// DemoLabelDelay is how many rows (one day of data) labels lag behind
 	// observations: they arrive later, by entity id, as in production.
