@@ -101,6 +101,9 @@ func runChild() int {
 	if err := json.Unmarshal([]byte(os.Getenv(childSpecEnv)), &spec); err != nil {
 		return fail(fmt.Errorf("bad training spec: %w", err))
 	}
+	if childFaultFunc != nil {
+		childFaultFunc(spec)
+	}
 	ctx := context.Background()
 	db, err := store.OpenReadOnly(ctx, os.Getenv(childDBEnv))
 	if err != nil {
@@ -134,6 +137,12 @@ func runChild() int {
 	}
 	return 0
 }
+
+// childFaultFunc, when set, runs in the training child once its limits
+// are in place and its spec is read. It is nil in freshet; the tests set
+// it (in the test binary, which is also the child) to make a child
+// crash, exit or run out of memory as a broken trainer would.
+var childFaultFunc func(TrainSpec)
 
 // childErrorText is the error a job records, which the jobs page shows:
 // an *ml.Error's message ("data validation failed: ..."), not its
@@ -192,6 +201,9 @@ func runTrainingChild(ctx context.Context, dbPath, dataDir, dir string, spec Tra
 		return nil, fmt.Errorf("jobs: find own binary: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, err
+	}
+	if err := writeRunOwner(dir); err != nil {
 		return nil, err
 	}
 	specJSON, _ := json.Marshal(spec)
@@ -296,4 +308,58 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 		l.n -= k
 	}
 	return len(p), nil
+}
+
+// runOwnerFile names the worker process whose training attempt uses a
+// run directory, so that a process starting later can tell an orphan
+// (its worker was killed, and the training child with it) from a live
+// attempt of another worker sharing the data directory.
+const runOwnerFile = "worker.json"
+
+// runOwner is a run directory's worker: its pid and its start time in
+// clock ticks after boot (/proc/<pid>/stat field 22), which tells the
+// worker from a later process that got the same pid.
+type runOwner struct {
+	PID   int    `json:"pid"`
+	Start uint64 `json:"start"`
+}
+
+func writeRunOwner(dir string) error {
+	start, _ := procStart(os.Getpid())
+	b, _ := json.Marshal(runOwner{PID: os.Getpid(), Start: start})
+	return os.WriteFile(filepath.Join(dir, runOwnerFile), b, 0o640)
+}
+
+// alive is whether the worker that wrote the run directory still runs.
+func (o runOwner) alive() bool {
+	start, ok := procStart(o.PID)
+	return ok && (o.Start == 0 || start == o.Start)
+}
+
+// procStart is process pid's start time in clock ticks after boot, and
+// whether the process exists and has not exited (a zombie has).
+func procStart(pid int) (uint64, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	// The command name (field 2) is in parentheses and may hold spaces;
+	// the fields after its closing one are plain: the state (field 3)
+	// first, starttime (field 22) at index 19.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, true
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) > 0 && (f[0] == "Z" || f[0] == "X") {
+		return 0, false
+	}
+	if len(f) < 20 {
+		return 0, true
+	}
+	n, err := strconv.ParseUint(f[19], 10, 64)
+	if err != nil {
+		return 0, true
+	}
+	return n, true
 }

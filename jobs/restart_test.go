@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -45,15 +46,19 @@ func runTestWorker(path string) int {
 	return 1
 }
 
-// startWorkerProcess runs a worker on db's file in a separate process.
-func startWorkerProcess(t *testing.T, db *store.DB) (*exec.Cmd, *bytes.Buffer) {
+// startWorkerProcess runs a worker on db's file in a separate process,
+// with dataDir as its data directory (a new one when "").
+func startWorkerProcess(t *testing.T, db *store.DB, dataDir string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
+	if dataDir == "" {
+		dataDir = t.TempDir()
+	}
 	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), testWorkerEnv+"="+db.Path, "FRESHET_TEST_WORKER_DATA="+t.TempDir())
+	cmd.Env = append(os.Environ(), testWorkerEnv+"="+db.Path, "FRESHET_TEST_WORKER_DATA="+dataDir)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -79,7 +84,7 @@ func TestRestartRequeuesLostJob(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	worker, out := startWorkerProcess(t, db)
+	worker, out := startWorkerProcess(t, db, "")
 	waitJob(t, db, j.ID, 15*time.Second, "training in the worker process", isTraining)
 	if pids := trainingChildren(t, j.ID); len(pids) != 1 {
 		t.Fatalf("training processes: %v\nworker:\n%s", pids, out)
@@ -132,4 +137,90 @@ func TestRestartRequeuesLostJob(t *testing.T) {
 		t.Fatalf("versions %+v (job's %d): %v", vs, done.VersionID, err)
 	}
 	waitNoChildren(t, j.ID, 2*time.Second)
+}
+
+// A worker killed mid-training leaves its attempt's run directory
+// behind; a runner starting on the same data directory removes it, and
+// any other attempt's directory whose worker is gone, but keeps those of
+// attempts that may still run and whatever else is there.
+func TestRestartCleansOrphanedRuns(t *testing.T) {
+	ctx := context.Background()
+	db := newDB(t)
+	m := elecModel(t, db, "orphan", 16000, ml.ModelConfig{Trainer: longTraining})
+	dataDir := t.TempDir()
+	r := newRunner(t, db, Config{Work: true, MaxTrainings: 1, DataDir: dataDir})
+	j, _, err := r.Enqueue(ctx, m, ml.SystemActor, JobRequest{Reason: "killed with its worker"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker, out := startWorkerProcess(t, db, dataDir)
+	waitJob(t, db, j.ID, 15*time.Second, "training in the worker process", isTraining)
+	runs := filepath.Join(dataDir, "runs")
+	killed := filepath.Join(runs, fmt.Sprintf("job-%d-attempt-1", j.ID))
+	if _, err := os.Stat(filepath.Join(killed, runOwnerFile)); err != nil {
+		t.Fatalf("the attempt's directory: %v\nworker:\n%s", err, out)
+	}
+	if err := worker.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	worker.Wait()
+	waitNoChildren(t, j.ID, 2*time.Second)
+
+	// Others: an old attempt's directory without an owner file (removed:
+	// the record says attempt 1 is running, not 0), one of a job this
+	// database does not have (removed), one owned by a live worker (this
+	// process: kept), and an external trainer's, a file and a stranger
+	// (not attempts' directories: kept).
+	mk := func(name, owner string) string {
+		t.Helper()
+		dir := filepath.Join(runs, name)
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if owner != "" {
+			if err := os.WriteFile(filepath.Join(dir, runOwnerFile), []byte(owner), 0o640); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	start, _ := procStart(os.Getpid())
+	old := mk(fmt.Sprintf("job-%d-attempt-0", j.ID), "")
+	unknown := mk("job-999-attempt-1", "")
+	live := mk("job-998-attempt-2", fmt.Sprintf(`{"pid":%d,"start":%d}`, os.Getpid(), start))
+	reused := mk("job-997-attempt-1", fmt.Sprintf(`{"pid":%d,"start":%d}`, os.Getpid(), start+1)) // the pid, but another process
+	external := mk(fmt.Sprintf("job-%d-1767225600000000000", j.ID), "")
+	stranger := mk("notes", "")
+	if err := os.WriteFile(filepath.Join(runs, "job-5-attempt-1.txt"), nil, 0o640); err != nil {
+		t.Fatal(err)
+	}
+
+	// Start cleans up before it works; the lost job itself is the reaper's.
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{killed, old, unknown, reused} {
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("%s: still there (%v)", filepath.Base(dir), err)
+		}
+	}
+	for _, p := range []string{live, external, stranger, filepath.Join(runs, "job-5-attempt-1.txt")} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s: %v", filepath.Base(p), err)
+		}
+	}
+	// A directory without an owner file of the attempt the record says
+	// runs may be that attempt's, just made: kept.
+	// (The killed worker's job is still running attempt 1 on record, until
+	// the reaper finds its heartbeat stopped.)
+	running := mk(fmt.Sprintf("job-%d-attempt-1", j.ID), "")
+	if j, _ := db.FindJob(ctx, j.ID); j.State != ml.JobRunning || j.Attempt != 1 {
+		t.Fatalf("job %s, attempt %d", j.State, j.Attempt)
+	}
+	if n, err := r.CleanRuns(ctx); err != nil || n != 0 {
+		t.Errorf("second clean-up removed %d: %v", n, err)
+	}
+	if _, err := os.Stat(running); err != nil {
+		t.Errorf("the running attempt's directory: %v", err)
+	}
 }

@@ -178,6 +178,8 @@ func (w *retrainWorker) Work(ctx context.Context, job *river.Job[RetrainArgs]) e
 		}
 		if run.Result != nil && run.Result.Error != "" {
 			msg += ": " + run.Result.Error
+		} else if s := crashLine(run.Stderr); s != "" {
+			msg += ": " + s
 		} else if s := strings.TrimSpace(lastLines(run.Stderr, 5)); s != "" {
 			msg += ": " + s
 		}
@@ -221,6 +223,19 @@ func (w *retrainWorker) retryOrFail(ctx context.Context, job *river.Job[RetrainA
 		return errors.Join(err, e)
 	}
 	return err
+}
+
+// crashLine is the line of a Go crash's output that says what happened
+// ("panic: ...", "fatal error: ..."), "" when there is none. The end of
+// that output is a goroutine's stack, which says nothing to a reader of
+// the jobs page.
+func crashLine(stderr string) string {
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.HasPrefix(l, "panic: ") || strings.HasPrefix(l, "fatal error: ") {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
 }
 
 func errText(err error) string {

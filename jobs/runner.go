@@ -6,7 +6,10 @@ package jobs
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -50,6 +53,9 @@ type Config struct {
 	// LostAfter is how long a running job may go without a heartbeat
 	// before it counts as lost and is queued again (30 s).
 	LostAfter time.Duration
+	// RetryPolicy spaces the attempts of a failed job (nil: River's
+	// default, attempt⁴ seconds with 10% jitter: 1 s, then 16 s).
+	RetryPolicy river.ClientRetryPolicy
 }
 
 // Runner owns the River client.
@@ -133,6 +139,7 @@ func New(ctx context.Context, db *store.DB, log *slog.Logger, cfg Config) (*Runn
 		// job's heartbeat instead (see reapWorker), so River's waits past
 		// the longest allowed run.
 		RescueStuckJobsAfter: ml.MaxTrainerTimeout + 2*time.Hour,
+		RetryPolicy:          cfg.RetryPolicy,
 	}
 	if cfg.Work {
 		workers := river.NewWorkers()
@@ -207,12 +214,82 @@ func tickOpts(every time.Duration) *river.InsertOpts {
 // MaxTrainings is how many trainings may run at once.
 func (r *Runner) MaxTrainings() int { return r.cfg.MaxTrainings }
 
-// Start starts the workers (if any).
+// Start starts the workers (if any), after removing the run directories
+// that attempts killed with their worker left behind.
 func (r *Runner) Start(ctx context.Context) error {
 	if !r.cfg.Work {
 		return nil
 	}
+	if n, err := r.CleanRuns(ctx); err != nil {
+		r.Log.Warn("clean up run directories", "err", err)
+	} else if n > 0 {
+		r.Log.Info("removed run directories of attempts that no longer run", "count", n)
+	}
 	return r.Client.Start(ctx)
+}
+
+// CleanRuns removes the run directories (DataDir/runs/job-N-attempt-K)
+// of training attempts that no longer run, and reports how many it
+// removed. A worker removes its attempt's directory when the attempt
+// ends, but one killed mid-training (a crash, a kill, a power cut) cannot,
+// and the queue runs the job again in a new directory.
+//
+// The data directory may be shared by several freshet processes, even on
+// different databases (its default is under the system's temporary
+// directory), so a directory goes only when the worker that wrote it is
+// gone (its runOwnerFile). One without that file, from before it was
+// written, goes when this database's record of the job says that attempt
+// is not running.
+func (r *Runner) CleanRuns(ctx context.Context) (int, error) {
+	root := filepath.Join(r.cfg.DataDir, "runs")
+	ents, err := os.ReadDir(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("jobs: clean runs: %w", err)
+	}
+	n := 0
+	var errs []error
+	for _, e := range ents {
+		var id int64
+		var attempt int
+		if !e.IsDir() {
+			continue
+		}
+		if k, _ := fmt.Sscanf(e.Name(), "job-%d-attempt-%d", &id, &attempt); k != 2 || e.Name() != fmt.Sprintf("job-%d-attempt-%d", id, attempt) {
+			continue // not an attempt's directory (an external trainer's keeps its log)
+		}
+		dir := filepath.Join(root, e.Name())
+		if r.attemptMayRun(ctx, dir, id, attempt) {
+			continue
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
+// attemptMayRun is whether the attempt that uses run directory dir may
+// still be running; when in doubt, it may.
+func (r *Runner) attemptMayRun(ctx context.Context, dir string, id int64, attempt int) bool {
+	if r.isRunningHere(id) {
+		return true
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, runOwnerFile)); err == nil {
+		var o runOwner
+		if json.Unmarshal(b, &o) == nil && o.PID > 0 {
+			return o.alive()
+		}
+	}
+	j, err := r.DB.FindJob(ctx, id)
+	if ml.ErrorCode(err) == ml.ENOTFOUND {
+		return false
+	}
+	return err != nil || (j.State == ml.JobRunning && j.Attempt == attempt)
 }
 
 // Stop stops the workers, waiting for running jobs up to ctx's deadline,
