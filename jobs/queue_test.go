@@ -485,7 +485,11 @@ func TestQueueOrder(t *testing.T) {
 
 // A window that fails data validation fails its job on the first attempt
 // (retrying cannot fix data), with the failing check and a message that
-// names the problem, and makes no version.
+// names the problem, and makes no version: one class only, a feature
+// always missing, a feature out of the champion's range, too few rows.
+// (The schema check cannot fail here: a model's features cannot change,
+// and the window and the reference are both read by them; ml/datacheck
+// tests it.)
 func TestQueueValidationFails(t *testing.T) {
 	ctx := context.Background()
 	db := newDB(t)
@@ -520,6 +524,24 @@ func TestQueueValidationFails(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Out of range: a champion trained on the first 2,000 rows, then
+	// 1,000 rows whose nswprice is 10 more than any it saw, and a window
+	// of those.
+	outOfRange := elecModel(t, db, "out-of-range", 2000, ml.ModelConfig{Policy: ml.PolicyConfig{Window: ml.DataWindow{Kind: ml.WindowSlidingRows, Rows: 1000}}})
+	if _, err := Retrain(ctx, db, t.TempDir(), RetrainArgs{ModelID: outOfRange.ID}, 0); err != nil {
+		t.Fatal(err)
+	}
+	b = tab.Batch(2000, 3000, 0, 0)
+	b.Label = tab.Label[2000:3000]
+	for i := range b.Num[2] {
+		b.Num[2][i] += 10
+	}
+	if _, err := db.InsertBatch(ctx, ml.SystemActor, outOfRange, b, store.SourceIngest); err != nil {
+		t.Fatal(err)
+	}
+	// Too few rows: 300 labeled, where the policy asks for 1,000.
+	few := elecModel(t, db, "few", 300, ml.ModelConfig{Policy: ml.PolicyConfig{Window: ml.DataWindow{MinRows: 1000}}})
+
 	r := startRunner(t, db, Config{Work: true, MaxTrainings: 2})
 	for _, tc := range []struct {
 		m              *ml.Model
@@ -528,6 +550,8 @@ func TestQueueValidationFails(t *testing.T) {
 	}{
 		{oneClass, "label_balance", "", "all 360 valid labels are class 0"},
 		{missing, "missing", "nswprice", "feature nswprice is 100% missing"},
+		{outOfRange, "range", "nswprice", "feature nswprice has 100% of values outside the reference range "},
+		{few, "min_rows", "", "min_rows: only 300 labeled rows in the window; the policy's window.min_rows is 1,000"},
 	} {
 		t.Run(tc.m.Name, func(t *testing.T) {
 			m, _ := db.FindModelByID(ctx, tc.m.ID)
@@ -562,7 +586,7 @@ func TestQueueValidationFails(t *testing.T) {
 			if err != nil || rj.Attempt != 1 || (rj.State != "cancelled" && rj.State != "running") {
 				t.Errorf("queue's job: %+v: %v", rj, err)
 			}
-			if vs, _ := db.FindVersions(ctx, m.ID, 10); len(vs) != 0 {
+			if vs := jobVersions(t, db, m, j.ID); len(vs) != 0 {
 				t.Errorf("versions %+v", vs)
 			}
 		})

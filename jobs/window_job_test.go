@@ -2,11 +2,15 @@ package jobs
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/freshet/freshet/demo"
 	"github.com/freshet/freshet/ml"
+	"github.com/freshet/freshet/ml/train"
+	"github.com/freshet/freshet/ml/window"
 )
 
 // runJob queues a job for m and waits for it to succeed.
@@ -65,6 +69,60 @@ func TestJobWindowRules(t *testing.T) {
 		}
 	})
 
+	t.Run("sliding_days", func(t *testing.T) {
+		t.Parallel()
+		// Elec2 has a row every half hour: 14 days are 672 rows and the
+		// newest row's own half hour.
+		m := elecModel(t, db, "sliding-days", 2000, ml.ModelConfig{Policy: ml.PolicyConfig{Window: ml.DataWindow{Kind: ml.WindowSlidingDays, Days: 14}}})
+		tab, err := demo.Elec2()
+		if err != nil {
+			t.Fatal(err)
+		}
+		from := 0
+		for tab.Time[from] < tab.Time[1999]-14*24*3600*1000 {
+			from++
+		}
+		j := runJob(t, r, m, JobRequest{})
+		d := jobVersion(t, r, m, j).Data
+		all := labeled(t, r, m)
+		if n := 2000 - from; n != 673 || d.Rows+d.HoldoutRows != int64(n) || d.FromID != all.IDs[from] || d.HoldoutToID != all.IDs[1999] {
+			t.Errorf("data %+v; want the %d rows from id %d", d, n, all.IDs[from])
+		}
+		if !strings.HasPrefix(d.Window, "sliding window: the last 14 days, 673 rows (") {
+			t.Errorf("window %q", d.Window)
+		}
+	})
+
+	t.Run("recency_weighted", func(t *testing.T) {
+		t.Parallel()
+		// The same rows trained three times: weighted, then twice not. The
+		// two unweighted models are the same (training is deterministic),
+		// and the weighted one differs from them: the weights reached the
+		// trainer.
+		m := elecModel(t, db, "recency", 2000, ml.ModelConfig{Policy: ml.PolicyConfig{Window: ml.DataWindow{Kind: ml.WindowRecencyWeighted, HalfLifeDays: 3}}})
+		weighted := runJob(t, r, m, JobRequest{})
+		m = setPolicy(t, db, m, ml.PolicyConfig{})
+		plain := runJob(t, r, m, JobRequest{})
+		again := runJob(t, r, m, JobRequest{})
+		w, p := weighted.Data, plain.Data
+		if !strings.HasPrefix(w.Window, "recency-weighted: all 2,000 rows, half-life 3 days (") || !strings.HasPrefix(p.Window, "expanding window: all 2,000 rows (") {
+			t.Errorf("windows %q and %q", w.Window, p.Window)
+		}
+		if w.FromID != p.FromID || w.ToID != p.ToID || w.HoldoutFromID != p.HoldoutFromID || w.Hash == p.Hash || p.Hash != again.Data.Hash {
+			t.Errorf("weighted data %+v, unweighted %+v and %+v: the same rows, the weights in the hash", w, p, again.Data)
+		}
+		art := func(j *ml.Job) string {
+			b, err := r.DB.FindVersionArtifact(context.Background(), jobVersion(t, r, m, j).ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(b)
+		}
+		if a, b, c := art(weighted), art(plain), art(again); b != c || a == b {
+			t.Errorf("unweighted models equal: %v; weighted equals unweighted: %v", b == c, a == b)
+		}
+	})
+
 	t.Run("warm_start", func(t *testing.T) {
 		t.Parallel()
 		cfg := ml.ModelConfig{Trainer: ml.TrainerConfig{Train: ml.TrainConfig{Rounds: 600, EarlyStopping: -1}}}
@@ -90,4 +148,79 @@ func TestJobWindowRules(t *testing.T) {
 			t.Errorf("a warm start used %.3f CPU-s, a full retrain %.3f", warm.CPUSeconds, full.CPUSeconds)
 		}
 	})
+}
+
+// labeled is m's labeled history in time order, as a retrain reads it.
+func labeled(t *testing.T, r *Runner, m *ml.Model) train.Data {
+	t.Helper()
+	all, err := labeledHistory(context.Background(), r.DB, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return all
+}
+
+// A drift-aware window trains on the rows since the change point the
+// monitoring found: the demo past Elec2's shift, against a champion
+// trained before it. The window starts at the first row of the earliest
+// window of the newest run of drifted or decayed windows.
+func TestJobWindowDriftAwareChangePoint(t *testing.T) {
+	ctx := context.Background()
+	f, db, now, m := trainedDemo(t)
+	for range 8 {
+		*now = now.Add(time.Minute) // a week of data
+		if _, _, err := f.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mon := &Monitor{DB: db, Serving: f.Serving}
+	if _, err := mon.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The job runs on the wall clock (heartbeats, the reaper).
+	db.Now = time.Now
+	// After the shift vicprice, vicdemand and transfer are all outside
+	// the champion's range (constant before it): the range check would
+	// refuse the very window drift-aware training is for, so it is off.
+	m = setPolicy(t, db, m, ml.PolicyConfig{Window: ml.DataWindow{Kind: ml.WindowDriftAware, MinRows: 100}, Validation: ml.ValidationConfig{MaxOutOfRange: 1}})
+
+	// Where the monitoring says the change began.
+	h, err := mon.Health(ctx, m, 156)
+	if err != nil {
+		t.Fatal(err)
+	}
+	starts, flagged := make([]int64, len(h.Drift)), make([]bool, len(h.Drift))
+	for i, d := range h.Drift {
+		p := h.Perf[i]
+		starts[i], flagged[i] = d.Start, d.DatasetDrift || d.WeightedDrift || p.Significant || len(p.Alarms) > 0
+	}
+	cp, ok := window.ChangePoint(starts, flagged)
+	if !ok {
+		t.Fatal("no change point in the monitoring windows")
+	}
+	all := labeled(t, &Runner{DB: db}, m)
+	first := 0
+	for all.Time[first] < cp {
+		first++
+	}
+	if first == 0 {
+		t.Fatal("the change point is before every row: nothing to cut")
+	}
+
+	r := startRunner(t, db, Config{Work: true, MaxTrainings: 1})
+	j := runJob(t, r, m, JobRequest{})
+	d := j.Data
+	day := time.UnixMilli(cp).UTC().Format("2006-01-02")
+	if want := fmt.Sprintf("drift-aware: rows since the change point %s (%s rows)", day, thousands(all.Len()-first)); d.Window != want {
+		t.Errorf("window %q, want %q", d.Window, want)
+	}
+	// The window starts at the change point: its first row is the first
+	// at or after it, the row before is older.
+	if d.FromID != all.IDs[first] || d.Rows+d.HoldoutRows != int64(all.Len()-first) || d.LabeledTotal != int64(all.Len()) {
+		t.Errorf("data %+v, want it from id %d (%d rows of %d)", d, all.IDs[first], all.Len()-first, all.Len())
+	}
+	t.Logf("change point %s: trained on %d of %d labeled rows", day, d.Rows, all.Len())
+	if !strings.Contains(j.Log, "drift-aware: rows since the change point "+day) {
+		t.Errorf("log:\n%s", j.Log)
+	}
 }
