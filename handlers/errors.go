@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -75,13 +76,28 @@ func (s *Server) writeAPIError(w http.ResponseWriter, r *http.Request, err error
 	writeJSON(w, statusOf(code), body)
 }
 
+// writeJSON writes v as JSON with status. v is encoded before anything is
+// sent: a value that cannot be encoded (a NaN, an invalid RawMessage)
+// would otherwise go out as the status with an empty or cut-off body,
+// which a client takes for success. It becomes a logged 500 instead.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		// writeJSON has no Server at hand; the default logger reaches
+		// the same stderr.
+		slog.Error("encode JSON response", slog.Any("error", err), "status", status)
+		buf.Reset()
+		var body apiError
+		body.Error.Code, body.Error.Message = ml.EINTERNAL, "Internal error."
+		enc.Encode(body)
+		status = http.StatusInternalServerError
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
+	w.Write(buf.Bytes())
 }
 
 // writePageError renders err as a page, or a fragment for htmx.
