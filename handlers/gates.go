@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -112,17 +114,35 @@ func (s *Server) decide(r *http.Request, approve bool) (*ml.GateDecision, *ml.De
 		return nil, nil, nil, ml.Errorf(ml.EINVALID, "say why you reject it: a comment is required")
 	}
 	watch := max(m.Config.Gate.WithDefaults().WatchLabels, 0)
-	d, dep, err := s.DB.DecideGate(r.Context(), actorFrom(r), m, d.ID, approve, comment, watch)
+	ctx, actor := r.Context(), actorFrom(r)
+	var dep *ml.Deployment
+	err = s.DB.InTx(ctx, func(tx *sql.Tx) error {
+		if d, dep, err = s.DB.DecideGateTx(ctx, tx, actor, m, d.ID, approve, comment, watch); err != nil {
+			return err
+		}
+		if err := s.notifyTx(ctx, tx, m, ml.EventGateVerdict, d); err != nil {
+			return err
+		}
+		if dep == nil {
+			return nil
+		}
+		return s.notifyTx(ctx, tx, m, ml.EventPromoted, map[string]any{"version": d.ChallengerNumber, "version_id": d.ChallengerID, "decision_id": d.ID, "by": actor.String()})
+	})
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if s.Jobs != nil {
-		s.Jobs.Notify(r.Context(), m, ml.EventGateVerdict, d)
-		if dep != nil {
-			s.Jobs.Notify(r.Context(), m, ml.EventPromoted, map[string]any{"version": d.ChallengerNumber, "version_id": d.ChallengerID, "decision_id": d.ID, "by": actorFrom(r).String()})
-		}
-	}
 	return d, dep, m, nil
+}
+
+// notifyTx queues a webhook for event inside tx, so that it is sent if
+// and only if the change it reports is committed (a notification queued
+// after the commit is lost when the process dies in between). Without a
+// queue (tests) there is nothing to send.
+func (s *Server) notifyTx(ctx context.Context, tx *sql.Tx, m *ml.Model, event string, payload any) error {
+	if s.Jobs == nil {
+		return nil
+	}
+	return s.Jobs.NotifyTx(ctx, tx, m, event, payload)
 }
 
 func (s *Server) handleAPIApprove(w http.ResponseWriter, r *http.Request) error {
@@ -171,12 +191,16 @@ func (s *Server) promote(r *http.Request) (*ml.Deployment, error) {
 	if comment != "" {
 		reason += ": " + comment
 	}
-	dep, err := s.DB.Promote(r.Context(), actorFrom(r), m, id, store.PromoteOptions{Reason: reason, WatchLabels: max(m.Config.Gate.WithDefaults().WatchLabels, 0)})
+	ctx, actor := r.Context(), actorFrom(r)
+	var dep *ml.Deployment
+	err = s.DB.InTx(ctx, func(tx *sql.Tx) error {
+		if dep, err = s.DB.PromoteTx(ctx, tx, actor, m, id, store.PromoteOptions{Reason: reason, WatchLabels: max(m.Config.Gate.WithDefaults().WatchLabels, 0)}); err != nil {
+			return err
+		}
+		return s.notifyTx(ctx, tx, m, ml.EventPromoted, map[string]any{"version_id": id, "by": actor.String(), "reason": reason})
+	})
 	if err != nil {
 		return nil, err
-	}
-	if s.Jobs != nil {
-		s.Jobs.Notify(r.Context(), m, ml.EventPromoted, map[string]any{"version_id": id, "by": actorFrom(r).String(), "reason": reason})
 	}
 	return dep, nil
 }
@@ -205,12 +229,17 @@ func (s *Server) rollback(r *http.Request) (*ml.Deployment, *ml.Version, error) 
 	if comment != "" {
 		reason += ": " + comment
 	}
-	dep, v, err := s.DB.Rollback(r.Context(), actorFrom(r), m, ml.DeployRollback, reason)
+	ctx, actor := r.Context(), actorFrom(r)
+	var dep *ml.Deployment
+	var v *ml.Version
+	err = s.DB.InTx(ctx, func(tx *sql.Tx) error {
+		if dep, v, err = s.DB.RollbackTx(ctx, tx, actor, m, ml.DeployRollback, reason); err != nil {
+			return err
+		}
+		return s.notifyTx(ctx, tx, m, ml.EventRolledBack, map[string]any{"to": v.Number, "by": actor.String(), "reason": reason})
+	})
 	if err != nil {
 		return nil, nil, err
-	}
-	if s.Jobs != nil {
-		s.Jobs.Notify(r.Context(), m, ml.EventRolledBack, map[string]any{"to": v.Number, "by": actorFrom(r).String(), "reason": reason})
 	}
 	return dep, v, nil
 }
