@@ -213,3 +213,42 @@ func TestWatchRollsBackABadChampion(t *testing.T) {
 		t.Fatalf("bad version is %s", v.Status)
 	}
 }
+
+// TestGateSeedFollowsTheChallenger: the bootstrap seed comes from the
+// challenger. Two artifacts that score every row alike but differ in
+// their bytes get different resamples, so different intervals; judging
+// one again gives the same interval. (The seed was the version number,
+// 0 for every challenger, since the number is assigned on storing.)
+func TestGateSeedFollowsTheChallenger(t *testing.T) {
+	ctx := context.Background()
+	db := newDB(t)
+	m := elecModel(t, db, "seeded", 3000, ml.ModelConfig{Gate: lenientGate(ml.GateApproval)})
+	if _, err := Retrain(ctx, db, t.TempDir(), RetrainArgs{ModelID: m.ID}, 0); err != nil {
+		t.Fatal(err)
+	}
+	champ, _ := db.FindChampion(ctx, m.ID)
+	r := newRunner(t, db, Config{})
+	art := badModel(t, db, m, 0, 2700)
+	ci := func(artifact []byte) [2]float64 {
+		t.Helper()
+		v := &ml.Version{Trainer: ml.TrainerGBDT, Format: ml.FormatLightGBM, Data: champ.Data}
+		d, _, err := r.Judge(ctx, m, v, artifact)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep gate.Report
+		if err := json.Unmarshal(d.Report, &rep); err != nil || rep.Diff == nil {
+			t.Fatalf("report %s: %v", d.Report, err)
+		}
+		return [2]float64{rep.Diff.CILo, rep.Diff.CIHi}
+	}
+	// The same model with a trailing blank line: same scores, other bytes.
+	twin := append(append([]byte{}, art...), '\n')
+	a, again, b := ci(art), ci(art), ci(twin)
+	if a != again {
+		t.Errorf("judging the same challenger twice: intervals %v and %v", a, again)
+	}
+	if a == b {
+		t.Errorf("two challengers got the same resamples: interval %v", a)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"sort"
 	"strconv"
 
 	"github.com/parquet-go/parquet-go"
@@ -172,14 +173,55 @@ func labeledRange(ctx context.Context, db *store.DB, m *ml.Model, from, to int64
 	return train.Data{X: fr.X, Y: fr.Label, Time: fr.Time, IDs: fr.ID}.TimeOrdered(), nil
 }
 
+// heldOutRows reads a recorded holdout back (see holdoutRecord): the
+// labeled rows at or after row firstID in training order (time, then id),
+// with ids up to toID, in that order. Training rows all come before row
+// firstID in that order, so none is read, whatever ids they have.
+func heldOutRows(ctx context.Context, db *store.DB, m *ml.Model, firstID, toID int64) (train.Data, error) {
+	first, err := db.Scan(ctx, m, store.ScanFilter{AfterID: firstID - 1, ToID: firstID})
+	if err != nil {
+		return train.Data{}, err
+	}
+	if first.Len() != 1 {
+		return train.Data{}, ml.Errorf(ml.ECONFLICT, "row %d, the first held-out row, is gone", firstID)
+	}
+	t0 := first.Time[0]
+	fr, err := db.Scan(ctx, m, store.ScanFilter{From: t0, ToID: toID, LabeledOnly: true})
+	if err != nil {
+		return train.Data{}, err
+	}
+	d := train.Data{X: fr.X, Y: fr.Label, Time: fr.Time, IDs: fr.ID}.TimeOrdered()
+	return d.Slice(orderedFrom(d, t0, firstID), d.Len()), nil
+}
+
+// orderedFrom is the index of the first row of d (in training order) at
+// or after the row with time t and id id.
+func orderedFrom(d train.Data, t, id int64) int {
+	return sort.Search(d.Len(), func(k int) bool {
+		return d.Time[k] > t || (d.Time[k] == t && d.IDs[k] >= id)
+	})
+}
+
 // DataSnapshot reads back the rows of a data version: the labeled rows in
-// its id range, in time order. Match reports whether they hash to the
-// version's hash (they do not when labels changed since, or when the
-// window weighed its rows).
+// its id range, in time order, less those at or after its first held-out
+// row in training order (held-out rows, or rows labeled since, whose ids
+// fall in the range when uploads overlap in time). Match reports whether
+// they hash to the version's hash (they do not when labels changed since,
+// when the window weighed its rows, or when older rows outside a sliding
+// window have ids in the range).
 func DataSnapshot(ctx context.Context, db *store.DB, m *ml.Model, dv ml.DataVersion) (snap *Snapshot, match bool, err error) {
 	d, err := labeledRange(ctx, db, m, dv.FromID, dv.ToID)
 	if err != nil {
 		return nil, false, err
+	}
+	if dv.HoldoutRows > 0 {
+		first, err := db.Scan(ctx, m, store.ScanFilter{AfterID: dv.HoldoutFromID - 1, ToID: dv.HoldoutFromID})
+		if err != nil {
+			return nil, false, err
+		}
+		if first.Len() == 1 {
+			d = d.Slice(0, orderedFrom(d, first.Time[0], dv.HoldoutFromID))
+		}
 	}
 	all := make([]int, d.Len())
 	for i := range all {

@@ -90,8 +90,7 @@ func Train(ctx context.Context, db *store.DB, dataDir string, spec TrainSpec, pr
 	dv := dTrain.Version()
 	dv.Hash, dv.Window, dv.LabeledTotal = dTrain.Hash(), sel.Why, int64(all.Len())
 	if hold.Len() > 0 {
-		h := hold.Version()
-		dv.HoldoutFromID, dv.HoldoutToID, dv.HoldoutRows = h.FromID, h.ToID, h.Rows
+		dv.HoldoutFromID, dv.HoldoutToID, dv.HoldoutRows = holdoutRecord(hold)
 	}
 	out := &Trained{Data: dv, Rows: dTrain.Len()}
 	progress("window", 0.1, sel.Why+fmt.Sprintf("; %s rows held out for the gate", thousands(hold.Len())))
@@ -236,6 +235,22 @@ func Train(ctx context.Context, db *store.DB, dataDir string, spec TrainSpec, pr
 	out.Version = v
 	progress("evaluating", 0.95, metricLine(v.Metrics))
 	return out, nil
+}
+
+// holdoutRecord is how a version records its held-out rows (the newest
+// rows of the window in training order: time, then id) so that the gate
+// reads back exactly them: the first held-out row's id, the highest id
+// among them, and their count. Every training row comes before the first
+// held-out row in that order, so the labeled rows at or after it, up to
+// the highest id, are held-out rows or rows labeled since, never training
+// rows; see heldOutRows. (By id range alone they were not: uploads that
+// overlap in time interleave ids, and the range took in training rows.)
+func holdoutRecord(hold train.Data) (firstID, toID, rows int64) {
+	firstID = hold.IDs[0]
+	for _, id := range hold.IDs {
+		toID = max(toID, id)
+	}
+	return firstID, toID, int64(hold.Len())
 }
 
 // labeledHistory loads a model's labeled rows in time order: what a

@@ -164,3 +164,54 @@ func (db *DB) FindVersionArtifact(ctx context.Context, versionID int64) ([]byte,
 	}
 	return b, err
 }
+
+// FindWaitingVersions lists the versions whose gate decision waits: the
+// candidates a job made and stored without a decision, because the gate
+// had too few labeled rows they never learned from (online snapshots).
+// Oldest first.
+func (db *DB) FindWaitingVersions(ctx context.Context) ([]*ml.Version, error) {
+	rows, err := db.Read.QueryContext(ctx, `SELECT `+versionCols+` FROM model_versions v WHERE status = 'candidate' AND job_id IS NOT NULL
+		AND NOT EXISTS (SELECT 1 FROM gate_decisions g WHERE g.challenger_id = v.id) ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: find waiting versions: %w", err)
+	}
+	defer rows.Close()
+	var out []*ml.Version
+	for rows.Next() {
+		v, err := scanVersion(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// RejectVersion rejects a candidate version (one that never served), with
+// the reason in the audit log. A version that is no longer a candidate is
+// an ECONFLICT.
+func (db *DB) RejectVersion(ctx context.Context, actor ml.Actor, v *ml.Version, reason string) error {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var model string
+	if err := tx.QueryRowContext(ctx, `SELECT name FROM models WHERE id = ?`, v.ModelID).Scan(&model); errors.Is(err, sql.ErrNoRows) {
+		return ml.Errorf(ml.ENOTFOUND, "model %d not found", v.ModelID)
+	} else if err != nil {
+		return fmt.Errorf("store: reject version: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE model_versions SET status = 'rejected' WHERE id = ? AND status = 'candidate'`, v.ID)
+	if err != nil {
+		return fmt.Errorf("store: reject version: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ml.Errorf(ml.ECONFLICT, "v%d is not a candidate", v.Number)
+	}
+	v.Status = ml.StatusRejected
+	if err := db.audit(ctx, tx, actor, "version.reject", "model:"+model, fmt.Sprintf("v%d: %s", v.Number, reason)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
