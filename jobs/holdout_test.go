@@ -399,3 +399,56 @@ func queuedEvents(t *testing.T, r *Runner) []string {
 	}
 	return out
 }
+
+// TestTrainMinRowsIsThePolicys: data validation holds the window to the
+// policy's window.min_rows (it held the training rows to the trainer's
+// 50). A window of 400 rows against min_rows 500 fails its job on the
+// first attempt, the failing check and the error naming min_rows; one of
+// 400 against min_rows 400 passes, though only 360 of its rows train
+// (the rest are held out), since min_rows counts the window.
+func TestTrainMinRowsIsThePolicys(t *testing.T) {
+	ctx := context.Background()
+	db := newDB(t)
+	policy := func(minRows int) ml.ModelConfig {
+		return ml.ModelConfig{Policy: ml.PolicyConfig{Window: ml.DataWindow{MinRows: minRows}}}
+	}
+	short := elecModel(t, db, "short", 400, policy(500))
+	r := startRunner(t, db, Config{Work: true, TriggerEvery: time.Hour})
+	j, _, err := r.Enqueue(ctx, short, ml.SystemActor, JobRequest{Reason: "too few rows"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := waitJob(t, db, j.ID, 15*time.Second, "done", isDone)
+	if done.State != ml.JobFailed || done.Attempt != 1 || !strings.Contains(done.Error, "min_rows") || !strings.Contains(done.Error, "400") || !strings.Contains(done.Error, "500") {
+		t.Fatalf("job %s on attempt %d: %q", done.State, done.Attempt, done.Error)
+	}
+	var failed []ml.Check
+	for _, c := range done.Validation {
+		if !c.Pass {
+			failed = append(failed, c)
+		}
+	}
+	if len(failed) != 1 || failed[0].Name != "min_rows" || failed[0].Value != 400 || failed[0].Limit != 500 || len(done.Validation) < 4 {
+		t.Fatalf("validation %+v", done.Validation)
+	}
+	if rj, err := r.Client.JobGet(ctx, j.ID); err != nil || rj.Attempt != 1 {
+		t.Errorf("queue's job %+v: %v", rj, err)
+	}
+	if vs, _ := db.FindVersions(ctx, short.ID, 10); len(vs) != 0 {
+		t.Errorf("versions %+v", vs)
+	}
+
+	exact := elecModel(t, db, "exact", 400, policy(400))
+	tr, err := Train(ctx, db, t.TempDir(), TrainSpec{ModelID: exact.ID}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range tr.Validation {
+		if c.Name == "min_rows" && (!c.Pass || c.Value != 400 || c.Limit != 400 || !strings.Contains(c.Message, "360 to train on")) {
+			t.Errorf("min_rows check %+v", c)
+		}
+	}
+	if tr.Rows != 360 {
+		t.Errorf("%d training rows", tr.Rows)
+	}
+}

@@ -73,6 +73,56 @@ func Train(ctx context.Context, db *store.DB, dataDir string, spec TrainSpec, pr
 		return nil, err
 	}
 
+	// Data validation against the champion's training rows.
+	champ, err := db.FindChampion(ctx, m.ID)
+	if err != nil && ml.ErrorCode(err) != ml.ENOTFOUND {
+		return nil, err
+	}
+	validate := func(d train.Data, windowRows int) ([]ml.Check, error) {
+		in := datacheck.Input{Task: m.Task, Classes: len(m.Classes), Labels: d.Y, MinRows: max(1, pol.Window.MinRows-(windowRows-d.Len()))}
+		for j, f := range m.Features {
+			in.Features = append(in.Features, datacheck.Column{Name: f.Name, Categorical: f.Type == ml.Categorical, Values: d.X[j]})
+		}
+		if champ != nil && champ.Data.ToID > 0 {
+			in.Reference = referenceOf(m, all, champ.Data)
+		}
+		rep := datacheck.Run(pol.Validation, in)
+		checks := make([]ml.Check, 0, len(rep.Checks))
+		for i, c := range rep.Checks {
+			if c.Name == datacheck.CheckMinRows {
+				// The floor is the policy's window.min_rows, which counts the
+				// window (training and held-out rows), as window.Select does.
+				c.Value, c.Limit = float64(windowRows), float64(pol.Window.MinRows)
+				c.Message = fmt.Sprintf("%s labeled rows in the window", thousands(windowRows))
+				if windowRows != d.Len() {
+					c.Message += fmt.Sprintf(" (%s to train on)", thousands(d.Len()))
+				}
+				c.Message += "; the policy's window.min_rows is " + thousands(pol.Window.MinRows)
+				if !c.Pass {
+					c.Message = "min_rows: only " + c.Message
+				}
+				rep.Checks[i] = c
+			}
+			checks = append(checks, ml.Check{Name: c.Name, Feature: c.Feature, Pass: c.Pass, Value: finiteOr0(c.Value), Limit: finiteOr0(c.Limit), Message: c.Message})
+		}
+		return checks, rep.Error()
+	}
+	if all.Len() < pol.Window.MinRows {
+		// Fewer labeled rows than the policy's min_rows: the window cannot
+		// be drawn, and retrying cannot help. Every row would be the
+		// window, so they are what the record shows and validates.
+		dv := all.Version()
+		dv.Hash, dv.LabeledTotal = all.Hash(), int64(all.Len())
+		out := &Trained{Data: dv, Rows: all.Len()}
+		checks, err := validate(all, all.Len())
+		out.Validation = checks
+		if err == nil {
+			err = ml.Errorf(ml.EINVALID, "min_rows: only %s labeled rows; the policy's window.min_rows is %s", thousands(all.Len()), thousands(pol.Window.MinRows))
+		}
+		progress("validating", 0.15, err.Error())
+		return out, err
+	}
+
 	// The data window.
 	var changePoint int64
 	if pol.Window.Kind == ml.WindowDriftAware {
@@ -95,28 +145,14 @@ func Train(ctx context.Context, db *store.DB, dataDir string, spec TrainSpec, pr
 	out := &Trained{Data: dv, Rows: dTrain.Len()}
 	progress("window", 0.1, sel.Why+fmt.Sprintf("; %s rows held out for the gate", thousands(hold.Len())))
 
-	// Data validation against the champion's training rows.
 	progress("validating", 0.12, "validating the window")
-	champ, err := db.FindChampion(ctx, m.ID)
-	if err != nil && ml.ErrorCode(err) != ml.ENOTFOUND {
-		return nil, err
-	}
-	in := datacheck.Input{Task: m.Task, Classes: len(m.Classes), Labels: dTrain.Y, MinRows: train.MinRows}
-	for j, f := range m.Features {
-		in.Features = append(in.Features, datacheck.Column{Name: f.Name, Categorical: f.Type == ml.Categorical, Values: dTrain.X[j]})
-	}
-	if champ != nil && champ.Data.ToID > 0 {
-		in.Reference = referenceOf(m, all, champ.Data)
-	}
-	rep := datacheck.Run(pol.Validation, in)
-	for _, c := range rep.Checks {
-		out.Validation = append(out.Validation, ml.Check{Name: c.Name, Feature: c.Feature, Pass: c.Pass, Value: finiteOr0(c.Value), Limit: finiteOr0(c.Limit), Message: c.Message})
-	}
-	if err := rep.Error(); err != nil {
+	checks, err := validate(dTrain, dTrain.Len()+hold.Len())
+	out.Validation = checks
+	if err != nil {
 		progress("validating", 0.15, err.Error())
 		return out, err
 	}
-	progress("validating", 0.15, fmt.Sprintf("%d checks passed", len(rep.Checks)))
+	progress("validating", 0.15, fmt.Sprintf("%d checks passed", len(checks)))
 
 	strategy := spec.Strategy
 	if strategy == "" {
