@@ -57,6 +57,9 @@ func TestBrowserGateApproveAndRollback(t *testing.T) {
 		t.Fatalf("decision is %s: %s", d.Status, full.Summary)
 	}
 	login(t, tab, base, "lena", pw)
+	// The model page's versions table before the decision: the challenger
+	// waits as a candidate, the first version serves.
+	modelPage(t, tab, base, map[int]string{first.Number: ml.StatusChampion, d.ChallengerNumber: ml.StatusCandidate})
 	row := fmt.Sprintf(`[data-testid="gate-%d"]`, d.ID)
 	if err := chromedp.Do(tab,
 		chromedp.Navigate(base+"/gates"),
@@ -78,8 +81,6 @@ func TestBrowserGateApproveAndRollback(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="gate-comment"]`), "better AUC, no slice worse"),
 		chromedp.Click(chromedp.CSS(`[data-testid="gate-approve"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="versions-registry"]`)),
-		chromedp.Navigate(base+"/models/elec2"),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="versions-table"]`)),
 	); err != nil {
 		t.Fatal(err)
 	}
@@ -87,10 +88,9 @@ func TestBrowserGateApproveAndRollback(t *testing.T) {
 	if champ.ID != d.ChallengerID {
 		t.Fatalf("champion v%d after approval", champ.Number)
 	}
-	text, _ := chromedp.Run(tab, chromedp.Text(chromedp.CSS(`[data-testid="versions-table"]`)))
-	if !strings.Contains(text, fmt.Sprintf("v%d", champ.Number)) || !strings.Contains(text, "champion") {
-		t.Fatalf("model page versions: %q", text)
-	}
+	// The approved version's own row says champion; the first one's,
+	// retired.
+	modelPage(t, tab, base, map[int]string{first.Number: ml.StatusRetired, d.ChallengerNumber: ml.StatusChampion})
 	// Roll back from the registry.
 	if err := chromedp.Do(tab,
 		chromedp.Navigate(base+"/models/elec2/versions"),
@@ -110,4 +110,28 @@ func TestBrowserGateApproveAndRollback(t *testing.T) {
 		t.Fatalf("the registry shows the rolled-back version as %q", state)
 	}
 	browsertest.Screenshot(t, tab, "versions.png")
+	modelPage(t, tab, base, map[int]string{first.Number: ml.StatusChampion, d.ChallengerNumber: ml.StatusRolledBack})
+}
+
+// modelPage opens elec2's model page and checks the status each listed
+// version's own row of the versions table shows.
+func modelPage(t *testing.T, tab context.Context, base string, want map[int]string) {
+	t.Helper()
+	if err := chromedp.Do(tab,
+		chromedp.Navigate(base+"/models/elec2"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="versions-table"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	// Status by version, from the rows' first two cells ("v3", "champion").
+	got, err := chromedp.Run(tab, chromedp.Evaluate[map[string]string](`Object.fromEntries([...document.querySelectorAll('[data-testid="versions-table"] tbody tr')]
+		.map(r => [r.cells[0].innerText.trim(), r.cells[1].innerText.trim()]))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n, status := range want {
+		if got[fmt.Sprintf("v%d", n)] != status {
+			t.Fatalf("model page: v%d is %q, want %q (all: %v)", n, got[fmt.Sprintf("v%d", n)], status, got)
+		}
+	}
 }
