@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/freshet/freshet/ml"
+	"github.com/freshet/freshet/ml/monitor"
 	"github.com/freshet/freshet/store"
 )
 
@@ -104,8 +105,9 @@ func TestTriggersDriftAndDecay(t *testing.T) {
 	if len(triggers(t, db, m.ID)) != 0 {
 		t.Fatal("a quiet decision was stored")
 	}
-	// After Elec2's shift, five of seven.
-	feed(6)
+	// Elec2's shift (1997-05-05) moves vicprice, vicdemand and transfer
+	// (3 of 7, below the threshold); from June the prices drift too.
+	feed(11)
 	ev, j := evaluate(t, r, m.ID)
 	checkFired(t, db, ev, j, ml.TriggerDrift)
 	if !driftReason.MatchString(ev.Reasons[0]) {
@@ -119,13 +121,14 @@ func TestTriggersDriftAndDecay(t *testing.T) {
 		t.Fatalf("the same windows fired again: %+v", ev)
 	}
 
-	// Decay: the streaming detectors alarm on the champion's errors in
+	// Decay: the champion's AUC falls significantly below its baseline in
 	// the weeks that follow.
 	m = setPolicy(t, db, m, ml.PolicyConfig{Decay: &ml.DecayTrigger{}})
 	feed(6)
 	ev, j = evaluate(t, r, m.ID)
 	checkFired(t, db, ev, j, ml.TriggerDecay)
-	if !strings.Contains(ev.Reasons[0], "alarmed on the error stream in the window 1997-") || ev.Gap == nil || ev.Recent == nil {
+	decayReason := regexp.MustCompile(`^decay: auc 0\.659 → 0\.\d+ \(drop 0\.\d+, p = [\d.e-]+\) significant in the window 1997-\d\d-\d\d – \d\d-\d\d, the worst of \d+, \d+ labels`)
+	if !decayReason.MatchString(ev.Reasons[0]) || ev.Gap == nil || !(*ev.Gap > 0) || ev.Recent == nil {
 		t.Errorf("decay event: %q, gap %v, recent %v", ev.Reasons, ev.Gap, ev.Recent)
 	}
 	if evs := triggers(t, db, m.ID); len(evs) != 2 || evs[1].Triggers[0] != ml.TriggerDrift {
@@ -249,5 +252,101 @@ func TestTriggersVolumeScheduleSuppression(t *testing.T) {
 	}
 	if n := len(triggers(t, db, m.ID)); n != 7 {
 		t.Errorf("%d trigger events, want 7", n)
+	}
+}
+
+// The drift trigger weighs drifted features by the champion's importance
+// by default. Just after Elec2's shift only vicprice, vicdemand and
+// transfer drift, and the champion, trained while they were constant,
+// gives them no importance: 3 of 7 features (0.43) is drift, 0.00 of the
+// importance is not. A month later the prices it leans on drift too.
+func TestTriggersWeightedDrift(t *testing.T) {
+	ctx := context.Background()
+	f, db, now, m := trainedDemo(t)
+	r := newRunner(t, db, Config{})
+	r.Now = func() time.Time { return *now }
+	// feedUntil feeds weeks until the newest profiled window starts on
+	// day, and returns the windows the next evaluation will judge.
+	feedUntil := func(day string) []*monitor.WindowDrift {
+		t.Helper()
+		ps, err := db.FindPolicyState(ctx, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 20 {
+			*now = now.Add(time.Minute) // a week of data
+			if _, _, err := f.Tick(ctx); err != nil {
+				t.Fatal(err)
+			}
+			m, _ := db.FindModelByID(ctx, m.ID)
+			if _, err := r.Monitor.RunModel(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			h, err := r.Monitor.Health(ctx, m, 26)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if newest := h.Drift[len(h.Drift)-1]; time.UnixMilli(newest.Start).UTC().Format("2006-01-02") == day {
+				var fresh []*monitor.WindowDrift
+				for _, d := range h.Drift {
+					if d.End > ps.WindowCursor {
+						fresh = append(fresh, d)
+					}
+				}
+				return fresh
+			}
+		}
+		t.Fatalf("no window starting on %s after 20 weeks", day)
+		return nil
+	}
+	strongest := func(ws []*monitor.WindowDrift, weighted bool) float64 {
+		best := 0.0
+		for _, d := range ws {
+			x := d.Share
+			if weighted {
+				x = d.WeightedShare
+			}
+			best = max(best, x)
+		}
+		return best
+	}
+
+	m = setPolicy(t, db, m, ml.PolicyConfig{Drift: &ml.DriftTrigger{Share: 0.4}})
+	feedUntil("1997-04-24")
+	evaluate(t, r, m.ID) // the windows before the shift: quiet either way
+	before, err := db.FindPolicyState(ctx, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := feedUntil("1997-05-29")
+	if s, w := strongest(ws, false), strongest(ws, true); s < 0.4 || w >= 0.4 {
+		t.Fatalf("the month after the shift: drift share %.2f, weighted %.2f; want ≥ 0.4 and < 0.4", s, w)
+	}
+	if ev, j := evaluate(t, r, m.ID); ev != nil || j != nil {
+		t.Fatalf("weighted drift fired on features the champion does not use: %+v", ev)
+	}
+	// The same windows judged unweighted fire: the weights made the
+	// difference.
+	if err := db.SavePolicyState(ctx, m.ID, before); err != nil {
+		t.Fatal(err)
+	}
+	m = setPolicy(t, db, m, ml.PolicyConfig{Drift: &ml.DriftTrigger{Share: 0.4, Unweighted: true}})
+	ev, j := evaluate(t, r, m.ID)
+	checkFired(t, db, ev, j, ml.TriggerDrift)
+	if want := fmt.Sprintf("drift: drift share %.2f ≥ 0.40 in the window 1997-", strongest(ws, false)); !strings.HasPrefix(ev.Reasons[0], want) {
+		t.Errorf("unweighted reason %q, want it to start %q", ev.Reasons[0], want)
+	}
+	if _, err := r.Cancel(ctx, ml.SystemActor, j.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	// Three weeks on, the prices drift: weighted, it fires, and says so.
+	m = setPolicy(t, db, m, ml.PolicyConfig{Drift: &ml.DriftTrigger{Share: 0.4}})
+	ws = feedUntil("1997-06-19")
+	ev, j = evaluate(t, r, m.ID)
+	checkFired(t, db, ev, j, ml.TriggerDrift)
+	reason := regexp.MustCompile(`^drift: weighted drift share (\d\.\d\d) ≥ 0\.40 in the window 1997-06-\d\d – \d\d-\d\d, the strongest of 3 \([4-7] of 7 features drifted\)$`)
+	if g := reason.FindStringSubmatch(ev.Reasons[0]); g == nil || g[1] != fmt.Sprintf("%.2f", strongest(ws, true)) {
+		t.Errorf("weighted reason %q; the strongest weighted share is %.2f", ev.Reasons[0], strongest(ws, true))
 	}
 }
