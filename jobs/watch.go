@@ -18,10 +18,12 @@ import (
 
 // The post-deploy watch: after a promotion, the new champion's live
 // scores on the first WatchLabels labeled observations it served are
-// compared with the previous champion's scores on the same rows (scored
-// now, through leaves). A significant drop larger than the gate's slice
-// margin rolls the model back at once, with a trigger event that says
-// so; otherwise the watch ends as passed.
+// compared, in the model's primary metric, with the previous champion's
+// scores on the same rows (scored now, through leaves; a multiclass
+// champion's rows are scored again too, since only their top probability
+// was logged). A significant drop larger than the gate's slice margin
+// rolls the model back at once, with a trigger event and a webhook that
+// say so, all in one transaction; otherwise the watch ends as passed.
 
 // WatchArgs runs the post-deploy watches.
 type WatchArgs struct{}
