@@ -151,6 +151,7 @@ func New(ctx context.Context, db *store.DB, log *slog.Logger, cfg Config) (*Runn
 		river.AddWorker(workers, &reapWorker{r: r})
 		river.AddWorker(workers, &onlineWorker{r: r})
 		river.AddWorker(workers, &watchWorker{r: r})
+		river.AddWorker(workers, &rejudgeWorker{r: r})
 		river.AddWorker(workers, newWebhookWorker())
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}, QueueTraining: {MaxWorkers: cfg.MaxTrainings}}
@@ -160,6 +161,7 @@ func New(ctx context.Context, db *store.DB, log *slog.Logger, cfg Config) (*Runn
 			tick(cfg.LostAfter/2, "reap_jobs", ReapArgs{}),
 			tick(cfg.TriggerEvery, "online_updates", OnlineArgs{}),
 			tick(cfg.TriggerEvery, "watch_deployments", WatchArgs{}),
+			tick(cfg.TriggerEvery, "rejudge_gates", RejudgeArgs{}),
 		}
 		if cfg.Demo {
 			rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, tick(cfg.DemoTick, "demo_feed", DemoFeedArgs{}))
@@ -206,8 +208,11 @@ func tick(every time.Duration, id string, args river.JobArgs) *river.PeriodicJob
 		&river.PeriodicJobOpts{RunOnStart: true, ID: id})
 }
 
+// River refuses a unique period under a second, and a periodic job whose
+// insert fails is only logged: a tick set faster than that would never
+// run, so its period is at least a second.
 func tickOpts(every time.Duration) *river.InsertOpts {
-	return &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: every, ByState: []rivertype.JobState{
+	return &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: max(every, time.Second), ByState: []rivertype.JobState{
 		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
 }
 
