@@ -154,16 +154,13 @@ func trainingChildren(t testing.TB, id int64) []int {
 	return pids
 }
 
-// tempName is the part of t.TempDir()'s path that names the test: only
+// tempName is the directory that holds this test's t.TempDir()s: only
 // this test's training processes count, since other test binaries
-// running at the same time have children with the same job ids.
+// running at the same time have children with the same job ids. (It was
+// the test's name with separators mapped to '_', but TempDir drops them,
+// so in a subtest it matched no process and its checks passed vacuously.)
 func tempName(t testing.TB) string {
-	return strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r == ':' || r == '*' || r == '?' || r == '"' || r == '<' || r == '>' || r == '|' || r == ' ' {
-			return '_'
-		}
-		return r
-	}, t.Name())
+	return filepath.Dir(t.TempDir()) + string(filepath.Separator)
 }
 
 // waitNoChildren waits until job id has no training process left.
