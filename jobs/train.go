@@ -78,6 +78,9 @@ func Train(ctx context.Context, db *store.DB, dataDir string, spec TrainSpec, pr
 	if err != nil && ml.ErrorCode(err) != ml.ENOTFOUND {
 		return nil, err
 	}
+	// A drift-aware window starts where the monitoring found the data
+	// changed (0: no change found).
+	var changePoint int64
 	validate := func(d train.Data, windowRows int) ([]ml.Check, error) {
 		in := datacheck.Input{Task: m.Task, Classes: len(m.Classes), Labels: d.Y, MinRows: max(1, pol.Window.MinRows-(windowRows-d.Len()))}
 		for j, f := range m.Features {
@@ -103,8 +106,20 @@ func Train(ctx context.Context, db *store.DB, dataDir string, spec TrainSpec, pr
 				}
 				rep.Checks[i] = c
 			}
+			if c.Name == datacheck.CheckRange && !c.Pass && changePoint > 0 {
+				// The window was drawn to start at a change the monitoring
+				// found: values outside the champion's range are what it is
+				// for, not a sign of broken data, so they are shown and not
+				// enforced (they stopped every drift-aware retrain after a
+				// shift).
+				c.Pass = true
+				c.Message += fmt.Sprintf("; not enforced: the drift-aware window starts at the change found at %s",
+					time.UnixMilli(changePoint).UTC().Format("2006-01-02 15:04"))
+				rep.Checks[i] = c
+			}
 			checks = append(checks, ml.Check{Name: c.Name, Feature: c.Feature, Pass: c.Pass, Value: finiteOr0(c.Value), Limit: finiteOr0(c.Limit), Message: c.Message})
 		}
+		rep.OK = len(rep.Failures()) == 0
 		return checks, rep.Error()
 	}
 	if all.Len() < pol.Window.MinRows {
@@ -124,7 +139,6 @@ func Train(ctx context.Context, db *store.DB, dataDir string, spec TrainSpec, pr
 	}
 
 	// The data window.
-	var changePoint int64
 	if pol.Window.Kind == ml.WindowDriftAware {
 		changePoint = findChangePoint(ctx, db, m)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/freshet/freshet/demo"
 	"github.com/freshet/freshet/ml"
+	"github.com/freshet/freshet/ml/datacheck"
 	"github.com/freshet/freshet/ml/train"
 	"github.com/freshet/freshet/ml/window"
 )
@@ -180,9 +181,10 @@ func TestJobWindowDriftAwareChangePoint(t *testing.T) {
 	// The job runs on the wall clock (heartbeats, the reaper).
 	db.Now = time.Now
 	// After the shift vicprice, vicdemand and transfer are all outside
-	// the champion's range (constant before it): the range check would
-	// refuse the very window drift-aware training is for, so it is off.
-	m = setPolicy(t, db, m, ml.PolicyConfig{Window: ml.DataWindow{Kind: ml.WindowDriftAware, MinRows: 100}, Validation: ml.ValidationConfig{MaxOutOfRange: 1}})
+	// the champion's range (constant before it). The range check keeps its
+	// default: it must not refuse the very window drift-aware training is
+	// for (it did), only say what it saw.
+	m = setPolicy(t, db, m, ml.PolicyConfig{Window: ml.DataWindow{Kind: ml.WindowDriftAware, MinRows: 100}})
 
 	// Where the monitoring says the change began.
 	h, err := mon.Health(ctx, m, 156)
@@ -220,6 +222,18 @@ func TestJobWindowDriftAwareChangePoint(t *testing.T) {
 		t.Errorf("data %+v, want it from id %d (%d rows of %d)", d, all.IDs[first], all.Len()-first, all.Len())
 	}
 	t.Logf("change point %s: trained on %d of %d labeled rows", day, d.Rows, all.Len())
+	var shown int
+	for _, c := range j.Validation {
+		if c.Name == datacheck.CheckRange && c.Value > 0.5 {
+			shown++
+			if !c.Pass || !strings.Contains(c.Message, "not enforced: the drift-aware window starts at the change found at "+day) {
+				t.Errorf("range check %+v", c)
+			}
+		}
+	}
+	if shown == 0 {
+		t.Errorf("no feature out of the champion's range in %+v", j.Validation)
+	}
 	if !strings.Contains(j.Log, "drift-aware: rows since the change point "+day) {
 		t.Errorf("log:\n%s", j.Log)
 	}
