@@ -290,9 +290,18 @@ func runTrainingChild(ctx context.Context, dbPath, dataDir, dir string, spec Tra
 	return run, nil
 }
 
-// outOfMemory reports whether a child died for lack of memory.
-func (r *childRun) outOfMemory() bool {
-	return strings.Contains(r.Stderr, "out of memory") || strings.Contains(r.Stderr, "cannot allocate memory")
+// outOfMemory reports whether a child died for lack of memory under its
+// limit (bytes). Mostly the runtime says so; but an allocation that fails
+// deep in the runtime can also end in a fault (seen: SIGSEGV in the
+// garbage collector's span queue, under RLIMIT_DATA), which counts when
+// the child had used most of its limit.
+func (r *childRun) outOfMemory(limit int64) bool {
+	if strings.Contains(r.Stderr, "out of memory") || strings.Contains(r.Stderr, "cannot allocate memory") {
+		return true
+	}
+	fault := strings.HasPrefix(strings.TrimSpace(r.Stderr), "SIG") || strings.Contains(r.Stderr, "fatal error: ") ||
+		strings.Contains(r.Stderr, "unexpected signal")
+	return fault && limit > 0 && r.PeakRSS >= limit/4*3
 }
 
 // limitedWriter keeps the first n bytes written to it.

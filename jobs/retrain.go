@@ -169,7 +169,7 @@ func (w *retrainWorker) Work(ctx context.Context, job *river.Job[RetrainArgs]) e
 		if run.ExitCode < 0 {
 			msg = "the training process was killed"
 		}
-		if run.outOfMemory() {
+		if run.outOfMemory(r.cfg.Limits.MemoryBytes) {
 			msg = fmt.Sprintf("the training process ran out of memory (limit %s)", bytesText(r.cfg.Limits.MemoryBytes))
 			out.State, out.Error, out.Log = ml.JobFailed, msg, []string{msg}
 			db.FinishJob(ctx, job.ID, out, nil, nil, nil, false)
