@@ -37,18 +37,6 @@ import (
 // recorded no holdout.
 const holdoutRows = 2000
 
-// minFreshRows is the fewest labeled rows a version that recorded no
-// holdout (an online snapshot) is judged on: rows after its data, which
-// it never learned from. Until there are as many, it waits.
-// (A GateConfig field would make it configurable; ml/gate.go is not ours.)
-const minFreshRows = 100
-
-// shadowMinRows is how many labeled rows a pending challenger must have
-// shadow-scored before Rejudge judges it on them. It judges once, at that
-// size: re-testing as rows trickle in would peek at the same test until
-// it says what one wants.
-const shadowMinRows = 200
-
 // latencyProbes is how many single-row predictions measure p99 latency.
 const latencyProbes = 300
 
@@ -264,12 +252,15 @@ func (r *Runner) holdout(ctx context.Context, m *ml.Model, v *ml.Version) (train
 			return train.Data{}, rows, err
 		}
 		d := train.Data{X: fr.X, Y: fr.Label, Time: fr.Time, IDs: fr.ID}.TimeOrdered()
-		if d.Len() < minFreshRows {
+		// Fewer than GateConfig.FreshRows and it waits for more.
+		fresh := m.Config.Gate.WithDefaults().FreshRows
+		if d.Len() < fresh {
 			return train.Data{}, rows, &gateWait{fmt.Sprintf("only %s labeled rows after its data (ids after %d); it is judged once %s have arrived, on rows it never learned from",
-				thousands(d.Len()), dv.ToID, thousands(minFreshRows))}
+				thousands(d.Len()), dv.ToID, thousands(fresh))}
 		}
-		if n := d.Len(); n > holdoutRows {
-			d = d.Slice(n-holdoutRows, n)
+		// The newest holdoutRows, or all it waited for when fresh_rows is more.
+		if n, k := d.Len(), max(holdoutRows, fresh); n > k {
+			d = d.Slice(n-k, n)
 		}
 		rows.Rows, rows.ToID = d.Len(), slices.Max(d.IDs)
 		rows.Note = fmt.Sprintf("on the newest %s labeled rows after its data (ids after %d), which it never learned from", thousands(d.Len()), dv.ToID)
@@ -478,7 +469,9 @@ func (r *Runner) judgeWaiting(ctx context.Context, v *ml.Version) (bool, error) 
 }
 
 // rejudgeShadow judges pending decision d's challenger again on the live
-// rows it shadow-scored, once shadowMinRows of them are labeled: a failure
+// rows it shadow-scored, once GateConfig.ShadowRows of them are labeled
+// (it judges once, at that size: re-testing as rows trickle in would peek
+// at the same test until it says what one wants): a failure
 // there fails the decision; a pass keeps it pending for the lead (or, in
 // auto mode, promotes). Both reports stay in the decision.
 func (r *Runner) rejudgeShadow(ctx context.Context, d *ml.GateDecision) (bool, error) {
@@ -505,7 +498,7 @@ func (r *Runner) rejudgeShadow(ctx context.Context, d *ml.GateDecision) (bool, e
 		return false, err
 	}
 	hold, rows, err := r.shadowRows(ctx, m, v)
-	if err != nil || hold.Len() < shadowMinRows {
+	if err != nil || hold.Len() < m.Config.Gate.WithDefaults().ShadowRows {
 		return false, err
 	}
 	champ, err := r.DB.FindChampion(ctx, m.ID)

@@ -100,6 +100,16 @@ type GateConfig struct {
 	// Shadow makes a pending challenger score live traffic too (logged,
 	// not returned), so the gate and the lead see it on fresh rows.
 	Shadow bool `json:"shadow,omitempty"`
+	// FreshRows is how many labeled rows a version that recorded no
+	// holdout (an online snapshot) needs after its last learned row before
+	// it is judged on them (default 100): fewer would make a verdict that
+	// is mostly noise, so until then it waits.
+	FreshRows int `json:"fresh_rows,omitempty"`
+	// ShadowRows is how many labeled live rows a pending challenger in
+	// shadow mode must have scored before it is judged again on them
+	// (default 200). It is judged once, at that size: re-testing as rows
+	// trickle in would peek at the same test until it says what one wants.
+	ShadowRows int `json:"shadow_rows,omitempty"`
 }
 
 // WithDefaults fills zero fields.
@@ -137,6 +147,12 @@ func (g GateConfig) WithDefaults() GateConfig {
 	if g.WatchLabels == 0 {
 		g.WatchLabels = 500
 	}
+	if g.FreshRows == 0 {
+		g.FreshRows = 100
+	}
+	if g.ShadowRows == 0 {
+		g.ShadowRows = 200
+	}
 	return g
 }
 
@@ -170,6 +186,10 @@ func (g GateConfig) validate() error {
 		return bad("bootstrap %d: use 100 to 100,000 resamples", g.Bootstrap)
 	case g.WatchLabels < -1 || g.WatchLabels > 10_000_000:
 		return bad("watch_labels %d: -1 (off) or up to 10,000,000", g.WatchLabels)
+	case g.FreshRows < 0 || g.FreshRows > 1_000_000:
+		return bad("fresh_rows %d: use 1 to 1,000,000 labeled rows after an online snapshot's data, e.g. 100", g.FreshRows)
+	case g.ShadowRows < 0 || g.ShadowRows > 1_000_000:
+		return bad("shadow_rows %d: use 1 to 1,000,000 labeled shadow-scored rows, e.g. 200", g.ShadowRows)
 	}
 	return nil
 }
