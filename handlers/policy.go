@@ -188,6 +188,8 @@ func gateFromForm(r *http.Request) (ml.GateConfig, error) {
 		MaxP99Micros:       f.num("gate_max_p99_micros"),
 		Bootstrap:          f.integer("gate_bootstrap"),
 		WatchLabels:        f.integer("gate_watch_labels"),
+		FreshRows:          f.integer("gate_fresh_rows"),
+		ShadowRows:         f.integer("gate_shadow_rows"),
 		Shadow:             f.on("gate_shadow"),
 	}
 	return g, f.err()
