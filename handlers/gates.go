@@ -270,10 +270,10 @@ func (s *Server) handleGates(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) gateView(r *http.Request, f *web.Flash) (web.GateView, error) {
+func (s *Server) gateView(r *http.Request, f *web.Flash) (web.GateView, web.GateRows, error) {
 	d, m, err := s.gateFromURL(r)
 	if err != nil {
-		return web.GateView{}, err
+		return web.GateView{}, web.GateRows{}, err
 	}
 	v := web.GateView{Nav: navFor(r, "gates", fmt.Sprintf("%s v%d", d.Model, d.ChallengerNumber)), D: d, Alpha: m.Config.Gate.WithDefaults().Alpha, Flash: f}
 	var rep gate.Report
@@ -281,9 +281,60 @@ func (s *Server) gateView(r *http.Request, f *web.Flash) (web.GateView, error) {
 		v.Report = &rep
 	}
 	if v.Shadow, err = s.shadowView(r, m, d); err != nil {
-		return v, err
+		return v, web.GateRows{}, err
 	}
-	return v, nil
+	return v, gateRows(d.Report, rep.Pass), nil
+}
+
+// judgedRows is the gate's account of the rows a verdict was reached on,
+// as jobs stores it in the report ("holdout", and "rows" of "shadow").
+type judgedRows struct {
+	Source   string `json:"source"`
+	FirstID  int64  `json:"first_id"`
+	AfterID  int64  `json:"after_id"`
+	ToID     int64  `json:"to_id"`
+	Rows     int    `json:"rows"`
+	Recorded int64  `json:"recorded"`
+	Verified bool   `json:"verified"`
+}
+
+// gateRows reads from a decision's stored report which rows it was judged
+// on and, when there is one, its re-judgement on live shadow rows.
+// holdoutPass is the report's own (the holdout's) verdict. A report
+// without those sections (older decisions) gives an empty GateRows.
+func gateRows(report json.RawMessage, holdoutPass bool) web.GateRows {
+	var stored struct {
+		Holdout *judgedRows `json:"holdout"`
+		Shadow  *struct {
+			gate.Report
+			Rows judgedRows `json:"rows"`
+		} `json:"shadow"`
+	}
+	var out web.GateRows
+	if json.Unmarshal(report, &stored) != nil {
+		return out
+	}
+	if h := stored.Holdout; h != nil {
+		hv := &web.HoldoutView{Rows: h.Rows, FirstID: h.FirstID, AfterID: h.AfterID, ToID: h.ToID, Recorded: int(h.Recorded), Verified: h.Verified}
+		switch {
+		case h.Recorded > 0:
+			hv.Kind = web.HoldoutRecorded
+			// Rows beyond those recorded were labeled since training
+			// (jobs reads them in only when they lie after every
+			// training row).
+			hv.Late = max(h.Rows-int(h.Recorded), 0)
+		case h.AfterID > 0:
+			hv.Kind = web.HoldoutAfter
+		default:
+			hv.Kind = web.HoldoutNewest
+		}
+		out.Holdout = hv
+	}
+	if sh := stored.Shadow; sh != nil && sh.Metric != "" {
+		rep := sh.Report
+		out.Rejudge = &web.RejudgeView{Report: &rep, Rows: sh.Rows.Rows, AfterID: sh.Rows.AfterID, ToID: sh.Rows.ToID, HoldoutPass: holdoutPass}
+	}
+	return out
 }
 
 // shadowView compares, on the live rows both scored that have their
@@ -326,11 +377,11 @@ func (s *Server) shadowView(r *http.Request, m *ml.Model, d *ml.GateDecision) (*
 }
 
 func (s *Server) handleGateView(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.gateView(r, nil)
+	v, rows, err := s.gateView(r, nil)
 	if err != nil {
 		return err
 	}
-	render(w, r, http.StatusOK, web.GatePage(v))
+	render(w, r, http.StatusOK, web.GatePage(v, rows))
 	return nil
 }
 
@@ -340,11 +391,11 @@ func (s *Server) handleGateDecide(approve bool) handlerFunc {
 		d, _, m, err := s.decide(r, approve)
 		if err != nil {
 			if code := ml.ErrorCode(err); code == ml.EINVALID || code == ml.ECONFLICT {
-				v, verr := s.gateView(r, &web.Flash{Kind: "bad", Text: ml.ErrorMessage(err)})
+				v, rows, verr := s.gateView(r, &web.Flash{Kind: "bad", Text: ml.ErrorMessage(err)})
 				if verr != nil {
 					return verr
 				}
-				render(w, r, statusOf(code), web.GatePage(v))
+				render(w, r, statusOf(code), web.GatePage(v, rows))
 				return nil
 			}
 			return err
