@@ -198,13 +198,20 @@ type JobOutcome struct {
 // says it succeeded without its version, nor leaves a version behind
 // without its job saying so.
 func (db *DB) FinishJob(ctx context.Context, id int64, o JobOutcome, m *ml.Model, v *ml.Version, artifact []byte, promote bool) error {
-	return db.FinishJobGated(ctx, id, o, m, v, artifact, promote, nil, PromoteOptions{})
+	return db.FinishJobGated(ctx, id, o, m, v, artifact, promote, nil, PromoteOptions{}, nil)
 }
 
 // FinishJobGated is FinishJob with the gate's decision on the version,
 // stored in the same transaction; when the decision says auto-promoted
 // (or promote is set) the version is promoted there too.
-func (db *DB) FinishJobGated(ctx context.Context, id int64, o JobOutcome, m *ml.Model, v *ml.Version, artifact []byte, promote bool, gate *ml.GateDecision, po PromoteOptions) error {
+//
+// beforeCommit, when not nil, runs in that transaction after everything
+// else is written (v.ID, gate.ID and the promotion are set by then) and
+// before it commits: the caller queues the webhooks that announce the
+// outcome there, so they are queued if and only if the outcome is
+// stored. Its error rolls everything back.
+func (db *DB) FinishJobGated(ctx context.Context, id int64, o JobOutcome, m *ml.Model, v *ml.Version, artifact []byte, promote bool, gate *ml.GateDecision, po PromoteOptions,
+	beforeCommit func(tx *sql.Tx) error) error {
 	tx, err := db.begin(ctx)
 	if err != nil {
 		return err
@@ -272,6 +279,11 @@ func (db *DB) FinishJobGated(ctx context.Context, id int64, o JobOutcome, m *ml.
 	}
 	if o.State == ml.JobFailed || o.State == ml.JobCancelled {
 		if err := db.audit(ctx, tx, ml.Actor{Kind: "system", Name: "jobs"}, "job."+o.State, fmt.Sprintf("job:%d", id), o.Error); err != nil {
+			return err
+		}
+	}
+	if beforeCommit != nil {
+		if err := beforeCommit(tx); err != nil {
 			return err
 		}
 	}
@@ -536,11 +548,12 @@ func scanTrigger(r rowScanner) (*ml.TriggerEvent, error) {
 // counts up that one's repeats, so a standing condition does not flood
 // the timeline.
 func (db *DB) RecordTrigger(ctx context.Context, e *ml.TriggerEvent) error {
-	tx, err := db.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
+	return db.InTx(ctx, func(tx *sql.Tx) error { return db.RecordTriggerTx(ctx, tx, e) })
+}
+
+// RecordTriggerTx is RecordTrigger inside tx: a fired event, the job it
+// queues and the webhook that announces it commit together.
+func (db *DB) RecordTriggerTx(ctx context.Context, tx *sql.Tx, e *ml.TriggerEvent) error {
 	now := db.now()
 	e.At, e.LastAt, e.Repeats = time.UnixMilli(now).UTC(), time.UnixMilli(now).UTC(), 1
 	triggers := strings.Join(e.Triggers, ",")
@@ -553,7 +566,7 @@ func (db *DB) RecordTrigger(ctx context.Context, e *ml.TriggerEvent) error {
 				return fmt.Errorf("store: record trigger: %w", err)
 			}
 			e.ID, e.At, e.Repeats = prev.ID, prev.At, prev.Repeats+1
-			return tx.Commit()
+			return nil
 		} else if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
@@ -573,7 +586,7 @@ func (db *DB) RecordTrigger(ctx context.Context, e *ml.TriggerEvent) error {
 		return fmt.Errorf("store: record trigger: %w", err)
 	}
 	e.ID, _ = res.LastInsertId()
-	return tx.Commit()
+	return nil
 }
 
 func nullFloat(p *float64) sql.NullFloat64 {
