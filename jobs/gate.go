@@ -335,16 +335,16 @@ func gateSummary(rep *gate.Report, champ *ml.Version, rows int, note string) str
 	return b.String()
 }
 
-// finishGated judges a trained version and stores it, its job's success
-// and the gate's decision in one transaction (promoting it when the gate
-// says so), then sends the notifications. A version the gate cannot judge
-// yet is stored without a decision; Rejudge judges it later.
+// finishGated judges a trained version and stores it, its job's success,
+// the gate's decision and the webhooks that announce it in one
+// transaction (promoting it when the gate says so). A version the gate
+// cannot judge yet is stored without a decision; Rejudge judges it later.
 func (r *Runner) finishGated(ctx context.Context, jobID int64, out store.JobOutcome, m *ml.Model, v *ml.Version, artifact []byte) error {
 	dec, promote, err := r.Judge(ctx, m, v, artifact)
 	var wait *gateWait
 	if errors.As(err, &wait) {
 		out.Log = append(out.Log, "gate: waiting — "+wait.why)
-		return r.DB.FinishJobGated(ctx, jobID, out, m, v, artifact, false, nil, store.PromoteOptions{})
+		return r.DB.FinishJobGated(ctx, jobID, out, m, v, artifact, false, nil, store.PromoteOptions{}, nil)
 	}
 	if err != nil {
 		return fmt.Errorf("gate: %w", err)
@@ -352,17 +352,20 @@ func (r *Runner) finishGated(ctx context.Context, jobID int64, out store.JobOutc
 	out.Log = append(out.Log, "gate: "+dec.Status+" — "+dec.Summary)
 	cfg := m.Config.Gate.WithDefaults()
 	po := store.PromoteOptions{Reason: "gate: " + dec.Status, WatchLabels: max(cfg.WatchLabels, 0)}
-	// The job's record commits in FinishJobGated's own transaction, so the
-	// notifications are queued after it (store.FinishJobGated takes no
-	// transaction to queue them in).
-	if err := r.DB.FinishJobGated(ctx, jobID, out, m, v, artifact, promote, dec, po); err != nil {
-		return err
-	}
-	r.Notify(ctx, m, ml.EventGateVerdict, dec)
-	if promote {
-		r.Notify(ctx, m, ml.EventPromoted, map[string]any{"version": v.Number, "version_id": v.ID, "decision_id": dec.ID, "by": "gate"})
-	}
-	return nil
+	// The webhooks are queued in the transaction that stores the verdict
+	// (dec.ID and v.ID are set by then): sent after the commit, a crash
+	// in between lost them; sent before it, a rolled-back promotion was
+	// announced. A refused queue row fails the job's attempt, and River
+	// runs it again.
+	return r.DB.FinishJobGated(ctx, jobID, out, m, v, artifact, promote, dec, po, func(tx *sql.Tx) error {
+		if err := r.NotifyTx(ctx, tx, m, ml.EventGateVerdict, dec); err != nil {
+			return err
+		}
+		if promote {
+			return r.NotifyTx(ctx, tx, m, ml.EventPromoted, map[string]any{"version": v.Number, "version_id": v.ID, "decision_id": dec.ID, "by": "gate"})
+		}
+		return nil
+	})
 }
 
 // RejudgeArgs runs Rejudge.

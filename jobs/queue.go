@@ -26,40 +26,49 @@ type JobRequest struct {
 // transaction. When the model already has a job queued or running, that
 // job is returned with duplicate set and nothing is added.
 func (r *Runner) Enqueue(ctx context.Context, m *ml.Model, actor ml.Actor, req JobRequest) (job *ml.Job, duplicate bool, err error) {
+	var id int64
+	err = r.DB.InTx(ctx, func(tx *sql.Tx) error {
+		id, duplicate, err = r.enqueueTx(ctx, tx, m, actor, req)
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return r.queuedJob(ctx, m, id, duplicate)
+}
+
+// enqueueTx is Enqueue inside tx: it returns the new job's id, or the
+// active one's with duplicate set.
+func (r *Runner) enqueueTx(ctx context.Context, tx *sql.Tx, m *ml.Model, actor ml.Actor, req JobRequest) (id int64, duplicate bool, err error) {
 	if req.Strategy == "" {
 		req.Strategy = ml.StrategyFull
 	}
 	if req.Priority < 1 || req.Priority > 4 {
 		req.Priority = ml.DefaultPriority
 	}
-	var id int64
-	err = r.DB.InTx(ctx, func(tx *sql.Tx) error {
-		active, err := r.DB.ActiveJobTx(ctx, tx, m.ID)
-		if err != nil {
-			return err
-		}
-		if active != 0 {
-			id, duplicate = active, true
-			return nil
-		}
-		args := RetrainArgs{ModelID: m.ID, Strategy: req.Strategy, Reason: req.Reason, By: actor.String(), Config: req.Config}
-		res, err := r.Client.InsertTx(ctx, tx, args, &river.InsertOpts{Priority: req.Priority})
-		if err != nil {
-			return fmt.Errorf("jobs: enqueue: %w", err)
-		}
-		id = res.Job.ID
-		if res.UniqueSkippedAsDuplicate {
-			// A queue job without our record (made by an older
-			// version): it stands for the model's active job.
-			duplicate = true
-			return nil
-		}
-		return r.DB.CreateJobTx(ctx, tx, actor, m, &ml.Job{ID: id, TriggerID: req.TriggerID, Strategy: req.Strategy, Priority: req.Priority,
-			Reason: req.Reason, RequestedBy: actor.String()})
-	})
+	active, err := r.DB.ActiveJobTx(ctx, tx, m.ID)
 	if err != nil {
-		return nil, false, err
+		return 0, false, err
 	}
+	if active != 0 {
+		return active, true, nil
+	}
+	args := RetrainArgs{ModelID: m.ID, Strategy: req.Strategy, Reason: req.Reason, By: actor.String(), Config: req.Config}
+	res, err := r.Client.InsertTx(ctx, tx, args, &river.InsertOpts{Priority: req.Priority})
+	if err != nil {
+		return 0, false, fmt.Errorf("jobs: enqueue: %w", err)
+	}
+	if res.UniqueSkippedAsDuplicate {
+		// A queue job without our record (made by an older version): it
+		// stands for the model's active job.
+		return res.Job.ID, true, nil
+	}
+	return res.Job.ID, false, r.DB.CreateJobTx(ctx, tx, actor, m, &ml.Job{ID: res.Job.ID, TriggerID: req.TriggerID, Strategy: req.Strategy,
+		Priority: req.Priority, Reason: req.Reason, RequestedBy: actor.String()})
+}
+
+// queuedJob reads back the job enqueueTx queued or found.
+func (r *Runner) queuedJob(ctx context.Context, m *ml.Model, id int64, duplicate bool) (*ml.Job, bool, error) {
 	j, err := r.DB.FindJob(ctx, id)
 	if err != nil && duplicate {
 		return &ml.Job{ID: id, ModelID: m.ID, Model: m.Name, State: ml.JobQueued}, true, nil
@@ -187,9 +196,33 @@ func (r *Runner) Reap(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// notifyJobFailed tells people a job failed: the log and the model's
-// webhook.
-func (r *Runner) notifyJobFailed(ctx context.Context, m *ml.Model, id int64, msg string) {
-	r.Log.Warn("training job failed", "model", m.Name, "job", id, "err", msg)
-	r.Notify(context.WithoutCancel(ctx), m, ml.EventJobFailed, map[string]any{"job_id": id, "error": msg})
+// failJob records job id's failure (out.State is failed) and queues the
+// job.failed webhook of m (nil: none) in the same transaction, then logs
+// it. A stopping worker still records it.
+//
+// When the webhook's queue row cannot be written, the failure is not
+// recorded either and the error goes back to River, which runs the
+// attempt again. That row is one more write in the transaction, and a
+// database refusing it is a database error like any other: recording
+// the failure anyway would make it silent for good (nothing would queue
+// its webhook later), while the rollback leaves the job running, to be
+// retried and its failure recorded with its webhook by a later attempt
+// (or, after the last, failed by the reaper from River's state).
+func (r *Runner) failJob(ctx context.Context, m *ml.Model, id int64, out store.JobOutcome) error {
+	ctx = context.WithoutCancel(ctx)
+	var notify func(tx *sql.Tx) error
+	if m != nil {
+		notify = func(tx *sql.Tx) error {
+			return r.NotifyTx(ctx, tx, m, ml.EventJobFailed, map[string]any{"job_id": id, "error": out.Error})
+		}
+	}
+	if err := r.DB.FinishJobGated(ctx, id, out, nil, nil, nil, false, nil, store.PromoteOptions{}, notify); err != nil {
+		return err
+	}
+	name := ""
+	if m != nil {
+		name = m.Name
+	}
+	r.Log.Warn("training job failed", "model", name, "job", id, "err", out.Error)
+	return nil
 }

@@ -159,10 +159,9 @@ func (w *retrainWorker) Work(ctx context.Context, job *river.Job[RetrainArgs]) e
 			msg = run.Result.Error
 		}
 		out.State, out.Error, out.Log = ml.JobFailed, msg, []string{"failed: " + msg}
-		if err := db.FinishJob(ctx, job.ID, out, nil, nil, nil, false); err != nil {
+		if err := r.failJob(ctx, m, job.ID, out); err != nil {
 			return err
 		}
-		r.notifyJobFailed(ctx, m, job.ID, msg)
 		return river.JobCancel(errors.New(msg)) // retrying cannot help
 	case run.ExitCode != 0:
 		msg := fmt.Sprintf("the training process failed (exit status %d)", run.ExitCode)
@@ -172,8 +171,9 @@ func (w *retrainWorker) Work(ctx context.Context, job *river.Job[RetrainArgs]) e
 		if run.outOfMemory(r.cfg.Limits.MemoryBytes) {
 			msg = fmt.Sprintf("the training process ran out of memory (limit %s)", bytesText(r.cfg.Limits.MemoryBytes))
 			out.State, out.Error, out.Log = ml.JobFailed, msg, []string{msg}
-			db.FinishJob(ctx, job.ID, out, nil, nil, nil, false)
-			r.notifyJobFailed(ctx, m, job.ID, msg)
+			if err := r.failJob(ctx, m, job.ID, out); err != nil {
+				return err // not recorded: River runs the attempt again
+			}
 			return river.JobCancel(errors.New(msg))
 		}
 		if run.Result != nil && run.Result.Error != "" {
@@ -212,14 +212,18 @@ func (w *retrainWorker) retryOrFail(ctx context.Context, job *river.Job[RetrainA
 	if job.Attempt < job.MaxAttempts {
 		out.State = ml.JobQueued
 		out.Log = []string{fmt.Sprintf("attempt %d failed: %v; retrying", job.Attempt, err)}
-	} else {
-		out.State = ml.JobFailed
-		out.Log = []string{fmt.Sprintf("attempt %d failed: %v; no attempts left", job.Attempt, err)}
-		if m, e := w.r.DB.FindModelByID(ctx, job.Args.ModelID); e == nil {
-			w.r.notifyJobFailed(ctx, m, job.ID, out.Error)
+		if e := w.r.DB.FinishJob(context.WithoutCancel(ctx), job.ID, out, nil, nil, nil, false); e != nil {
+			return errors.Join(err, e)
 		}
+		return err
 	}
-	if e := w.r.DB.FinishJob(context.WithoutCancel(ctx), job.ID, out, nil, nil, nil, false); e != nil {
+	out.State = ml.JobFailed
+	out.Log = []string{fmt.Sprintf("attempt %d failed: %v; no attempts left", job.Attempt, err)}
+	m, e := w.r.DB.FindModelByID(context.WithoutCancel(ctx), job.Args.ModelID)
+	if e != nil {
+		m = nil // gone: the failure is recorded without a webhook
+	}
+	if e := w.r.failJob(ctx, m, job.ID, out); e != nil {
 		return errors.Join(err, e)
 	}
 	return err

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -251,10 +252,10 @@ func (r *Runner) Evaluate(ctx context.Context, m *ml.Model, manual *policy.Manua
 		t := time.UnixMilli(newCursor).UTC()
 		ev.DataAt = &t
 	}
-	if err := db.RecordTrigger(ctx, ev); err != nil {
-		return nil, nil, err
-	}
 	if dec.Outcome != policy.OutcomeFired {
+		if err := db.RecordTrigger(ctx, ev); err != nil {
+			return nil, nil, err
+		}
 		if manual == nil {
 			r.Log.Info("retrain suppressed", "model", m.Name, "triggers", strings.Join(dec.Fired, ","), "why", dec.Suppressed)
 		}
@@ -270,15 +271,37 @@ func (r *Runner) Evaluate(ctx context.Context, m *ml.Model, manual *policy.Manua
 		}
 		reason = orText(manual.Reason, "manual retrain by "+manual.By)
 	}
-	job, dup, err := r.Enqueue(ctx, m, actor, JobRequest{Strategy: dec.Strategy, Priority: dec.Priority, Reason: reason, TriggerID: ev.ID})
+	// The fired event, the job it queues (linked to it) and the
+	// trigger.fired webhook commit in one transaction: announced after
+	// the commit, a crash in between lost the webhook; and a refused
+	// webhook leaves no event claiming a job nobody was told of. The
+	// policy state saved above is not part of it.
+	req := JobRequest{Strategy: dec.Strategy, Priority: dec.Priority, Reason: reason}
+	var id int64
+	var dup bool
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := db.RecordTriggerTx(ctx, tx, ev); err != nil {
+			return err
+		}
+		req.TriggerID = ev.ID
+		var err error
+		if id, dup, err = r.enqueueTx(ctx, tx, m, actor, req); err != nil || dup {
+			return err
+		}
+		ev.JobID = id
+		return r.NotifyTx(ctx, tx, m, ml.EventTriggerFired, ev)
+	})
+	if err != nil {
+		ev.ID, ev.JobID = 0, 0 // rolled back: never stored
+		return nil, nil, err
+	}
+	job, dup, err := r.queuedJob(ctx, m, id, dup)
 	if err != nil {
 		return ev, nil, err
 	}
 	if dup {
 		r.Log.Info("retrain already queued or running", "model", m.Name, "job", job.ID)
 	} else {
-		ev.JobID = job.ID
-		r.Notify(ctx, m, ml.EventTriggerFired, ev)
 		r.Log.Info("retrain fired", "model", m.Name, "triggers", strings.Join(dec.Fired, ","), "strategy", dec.Strategy, "job", job.ID)
 	}
 	return ev, job, nil
