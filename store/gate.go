@@ -235,30 +235,11 @@ func (db *DB) WatchRollbackTx(ctx context.Context, tx *sql.Tx, actor ml.Actor, m
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := db.insertFiredTriggerTx(ctx, tx, m, ev); err != nil {
+	ev.ModelID, ev.Outcome = m.ID, ml.OutcomeFired
+	if err := db.RecordTriggerTx(ctx, tx, ev); err != nil {
 		return nil, nil, err
 	}
 	return dep, target, nil
-}
-
-// insertFiredTriggerTx records a fired trigger event inside tx: the part
-// of RecordTrigger that a fired event needs (only suppressed events are
-// merged with the one before).
-func (db *DB) insertFiredTriggerTx(ctx context.Context, tx *sql.Tx, m *ml.Model, e *ml.TriggerEvent) error {
-	now := db.now()
-	e.ModelID, e.Outcome = m.ID, ml.OutcomeFired
-	e.At, e.LastAt, e.Repeats = time.UnixMilli(now).UTC(), time.UnixMilli(now).UTC(), 1
-	reasons, err := json.Marshal(orEmpty(e.Reasons))
-	if err != nil {
-		return fmt.Errorf("store: record trigger: %w", err)
-	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO trigger_events (model_id, at, last_at, repeats, outcome, triggers, reasons, strategy, strategy_why)
-		VALUES (?, ?, ?, 1, 'fired', ?, ?, ?, ?)`, m.ID, now, now, strings.Join(e.Triggers, ","), string(reasons), e.Strategy, e.StrategyWhy)
-	if err != nil {
-		return fmt.Errorf("store: record trigger: %w", err)
-	}
-	e.ID, _ = res.LastInsertId()
-	return nil
 }
 
 // RollbackTx is Rollback inside tx.
