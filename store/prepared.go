@@ -104,3 +104,21 @@ func (db *DB) readTx(ctx context.Context) (ptx, error) {
 	}
 	return db.prep(tx, db.Read), nil
 }
+
+// collect scans every row of a query into a slice (rows and err as
+// QueryContext returned them; what names the query in an error).
+func collect[T any](rows *sql.Rows, err error, what string, scan func(rowScanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		x, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}

@@ -44,7 +44,9 @@ func scanVersion(r rowScanner) (*ml.Version, error) {
 
 // CreateVersion stores a trained model version with its artifact. With
 // promote, it becomes the champion in the same transaction and the old
-// champion is retired (until the gate exists, the newest version serves).
+// champion is retired. It records no gate decision, so promoting here
+// bypasses the gate (jobs.Retrain, for tests and tools, does); the worker
+// stores a judged version with its decision through FinishJobGated.
 func (db *DB) CreateVersion(ctx context.Context, actor ml.Actor, m *ml.Model, v *ml.Version, artifact []byte, promote bool) error {
 	tx, err := db.begin(ctx)
 	if err != nil {
@@ -128,19 +130,7 @@ func (db *DB) FindVersions(ctx context.Context, modelID int64, limit int) ([]*ml
 		limit = 100
 	}
 	rows, err := db.Read.QueryContext(ctx, `SELECT `+versionCols+` FROM model_versions WHERE model_id = ? ORDER BY number DESC LIMIT ?`, modelID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: find versions: %w", err)
-	}
-	defer rows.Close()
-	var out []*ml.Version
-	for rows.Next() {
-		v, err := scanVersion(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return collect(rows, err, "find versions", scanVersion)
 }
 
 // FindChampion returns a model's champion version, ENOTFOUND when none.
@@ -172,19 +162,7 @@ func (db *DB) FindVersionArtifact(ctx context.Context, versionID int64) ([]byte,
 func (db *DB) FindWaitingVersions(ctx context.Context) ([]*ml.Version, error) {
 	rows, err := db.Read.QueryContext(ctx, `SELECT `+versionCols+` FROM model_versions v WHERE status = 'candidate' AND job_id IS NOT NULL
 		AND NOT EXISTS (SELECT 1 FROM gate_decisions g WHERE g.challenger_id = v.id) ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("store: find waiting versions: %w", err)
-	}
-	defer rows.Close()
-	var out []*ml.Version
-	for rows.Next() {
-		v, err := scanVersion(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return collect(rows, err, "find waiting versions", scanVersion)
 }
 
 // RejectVersion rejects a candidate version (one that never served), with
