@@ -40,7 +40,15 @@ type DataVersion struct {
 	Hash string `json:"hash,omitempty"`
 	// Window says which rule chose the rows, in words.
 	Window string `json:"window,omitempty"`
-	// The held-out rows (newest; never trained on), by id range.
+	// The held-out rows: the newest HoldoutRows labeled rows in training
+	// order (time, then id), after the training window, never trained on.
+	// HoldoutFromID is the first of them in that order, not the lowest id:
+	// rows uploaded out of order interleave ids, so the holdout is not an
+	// id range. It is the labeled rows at or after row HoldoutFromID in
+	// training order whose ids are at most HoldoutToID (the highest
+	// held-out id); rows labeled since that also fall there lie after
+	// every training row, never trained on. Versions that record none (an
+	// online snapshot) leave all three 0.
 	HoldoutFromID int64 `json:"holdout_from_id,omitempty"`
 	HoldoutToID   int64 `json:"holdout_to_id,omitempty"`
 	HoldoutRows   int64 `json:"holdout_rows,omitempty"`

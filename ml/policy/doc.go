@@ -57,6 +57,8 @@
 // (Fired, Reasons, Strategy and Cost are still filled):
 //
 //  1. dedup: a retrain is already queued or running (also for manual);
+//     the reason says which, with its job id when known ("a retrain is
+//     already running (job 12)");
 //  2. cooldown: Now is before LastTrain plus the cooldown (not for manual:
 //     a person's request skips cooldown and budget);
 //  3. budget: UsedDay or UsedWeek has reached its cap, or would pass it
@@ -86,8 +88,19 @@
 // The band is ±2 residual standard deviations (clamped at 0) when the fit
 // has residual degrees of freedom, ×0.5 to ×2 otherwise.
 //
-// Evaluate predicts a full retrain at TrainRows × FullRounds (100 when 0)
-// and a warm start at WarmRows × WarmRounds, where WarmRows is
+// Evaluate predicts a full retrain at TrainRows × its rounds. Without
+// early stopping those are FullRounds (100 when 0). With
+// State.EarlyStopping, FullRounds is only a cap, and the cost model was
+// fitted on the rounds past retrains kept, so predicting at the cap would
+// overstate the cost (and spend the budget) of a retrain that stops early:
+// the rounds are the median of those the newest full retrains (up to 30,
+// the same usable points FitCost takes) actually trained, halves rounded
+// up, at most FullRounds; FullRounds when there are none. The estimate's
+// Basis then ends with where the rounds came from ("for 5,000 rows × 12
+// rounds, the median of the last 4 full retrains (early stopping; at most
+// 100)").
+//
+// A warm start is predicted at WarmRows × WarmRounds, where WarmRows is
 // State.WarmRows when set (at most TrainRows) and otherwise a quarter of
 // TrainRows, a stand-in for "the newest data" when the caller knows
 // nothing better. An online update is predicted at OnlineEvery rows × 1
