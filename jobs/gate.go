@@ -119,7 +119,7 @@ func (r *Runner) Judge(ctx context.Context, m *ml.Model, v *ml.Version, artifact
 		d.ChampionID, d.ChampionNumber = champ.ID, champ.Number
 	}
 	d.Pass = rep.Pass
-	d.Summary = gateSummary(rep, champ, hold.Len(), rows.Note)
+	d.Summary = gateSummary(rep, champ, hold.Len(), "held-out rows", rows.Note)
 	d.Report, _ = json.Marshal(storedReport{Report: rep, Holdout: &rows})
 	promote := false
 	switch {
@@ -316,15 +316,16 @@ func p99Micros(s *serving.Scorer, X [][]float64) float64 {
 	return lat[len(lat)*99/100]
 }
 
-// gateSummary is the decision in one line.
-func gateSummary(rep *gate.Report, champ *ml.Version, rows int, note string) string {
+// gateSummary is the decision in one line; rows are what it was judged
+// on ("held-out rows", "live shadow rows").
+func gateSummary(rep *gate.Report, champ *ml.Version, n int, rows, note string) string {
 	var b strings.Builder
 	ch := rep.Challenger[rep.Metric]
 	if champ == nil {
-		fmt.Fprintf(&b, "first model: %s %.4f on %s held-out rows", rep.Metric, ch, thousands(rows))
+		fmt.Fprintf(&b, "first model: %s %.4f on %s %s", rep.Metric, ch, thousands(n), rows)
 	} else if d := rep.Diff; d != nil {
-		fmt.Fprintf(&b, "%s %.4f vs v%d's %.4f (%+.4f, CI %+.4f to %+.4f, %s p = %.3g) on %s held-out rows", rep.Metric, ch, champ.Number,
-			rep.Champion[rep.Metric], d.Value, d.CILo, d.CIHi, d.Test, d.P, thousands(rows))
+		fmt.Fprintf(&b, "%s %.4f vs v%d's %.4f (%+.4f, CI %+.4f to %+.4f, %s p = %.3g) on %s %s", rep.Metric, ch, champ.Number,
+			rep.Champion[rep.Metric], d.Value, d.CILo, d.CIHi, d.Test, d.P, thousands(n), rows)
 	}
 	if !rep.Pass && len(rep.Reasons) > 0 {
 		b.WriteString("; fails: " + strings.Join(rep.Reasons, "; "))
@@ -519,7 +520,7 @@ func (r *Runner) rejudgeShadow(ctx context.Context, d *ml.GateDecision) (bool, e
 	if err != nil {
 		return false, err
 	}
-	sh := shadowReport{Report: ev.rep, Rows: rows, Summary: gateSummary(ev.rep, champ, hold.Len(), "")}
+	sh := shadowReport{Report: ev.rep, Rows: rows, Summary: gateSummary(ev.rep, champ, hold.Len(), "live shadow rows", "")}
 	if report["shadow"], err = json.Marshal(sh); err != nil {
 		return false, err
 	}

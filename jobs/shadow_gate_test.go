@@ -150,7 +150,7 @@ func TestShadowRejudgeFailsAWorseChallenger(t *testing.T) {
 		!strings.HasSuffix(got.Summary, "on its holdout: planted: passed its holdout") {
 		t.Fatalf("decision %s pass=%v: %s", got.Status, got.Pass, got.Summary)
 	}
-	if shadow == nil || shadow.Pass || shadow.N != 250 || shadow.Rows.Source != "shadow" || shadow.Rows.Rows != 250 || shadow.Rows.AfterID != 3000 ||
+	if shadow == nil || shadow.Pass || shadow.N != 250 || !strings.Contains(shadow.Summary, " on 250 live shadow rows") || shadow.Rows.Source != "shadow" || shadow.Rows.Rows != 250 || shadow.Rows.AfterID != 3000 ||
 		!strings.Contains(string(rest["metric"]), "auc") {
 		t.Fatalf("report %s", got.Report)
 	}
