@@ -238,12 +238,13 @@ func (db *DB) nextItemTx(ctx context.Context, tx ptx, m *ml.Model, batchID int64
 	return it, bud, nil
 }
 
-// heldItem is the item of the batch that user holds, nil if none. It
-// searches the model's live leases (a handful), not the batch's queue.
+// heldItem is the item of the batch that user holds, nil if none: one
+// probe of the holders' index, not a walk of the batch's queue or of the
+// model's leases.
 func heldItem(ctx context.Context, q querier, m *ml.Model, batchID int64, user string, now int64) (*ml.LabelItem, error) {
-	it, err := scanItem(q.QueryRowContext(ctx, `SELECT `+itemCols+` FROM label_items INDEXED BY label_items_model_lease
-		WHERE model_id = ? AND lease_until > ? AND batch_id = ? AND leased_to = ? AND given < needed
-		ORDER BY position LIMIT 1`, m.ID, now, batchID, user))
+	it, err := scanItem(q.QueryRowContext(ctx, `SELECT `+itemCols+` FROM label_items INDEXED BY label_items_holder
+		WHERE batch_id = ? AND leased_to = ? AND lease_until > ? AND model_id = ? AND given < needed
+		ORDER BY position LIMIT 1`, batchID, user, now, m.ID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -257,7 +258,7 @@ func budgetLeft(ctx context.Context, q querier, m *ml.Model, bud LabelBudget, no
 		return nil
 	}
 	var held int
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM label_items WHERE model_id = ? AND lease_until > ? AND given < needed`, m.ID, now).Scan(&held); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM label_items INDEXED BY label_items_open_leases WHERE model_id = ? AND lease_until > ? AND given < needed`, m.ID, now).Scan(&held); err != nil {
 		return err
 	}
 	if bud.Used+held >= bud.Limit {
