@@ -57,6 +57,7 @@ type naturalKey struct {
 	feature int
 	method  drift.Method
 	chunks  int
+	size    int
 	bins    int
 }
 
@@ -82,7 +83,8 @@ func effect(fr drift.FeatureReport) float64 {
 // Natural is the natural level of feature j's statistic under method m
 // for a window of rows rows compared with ref (the reference values the
 // window is compared with): mean + NaturalSD standard deviations of the
-// statistic over the reference's consecutive chunks of that many rows.
+// statistic over the reference's consecutive chunks of as many sampled
+// rows as the window compares.
 // It is 0 when it cannot be measured: a method it does not apply to, a
 // reference without whole rows (Joint), or too few chunks.
 func (r *Reference) Natural(j int, m drift.Method, rows int, ref []float64, categorical bool, cfg drift.Config) float64 {
@@ -91,19 +93,34 @@ func (r *Reference) Natural(j int, m drift.Method, rows int, ref []float64, cate
 	}
 	col := r.Joint[j]
 	// Joint samples the reference's rows in order; a chunk covers the
-	// same share of them as the window would of the reference's rows.
+	// same share of them as the window would of the reference's rows, so
+	// that it spans as much time. Its values must also be at least as
+	// many as the window's statistic compares (its sample, at most
+	// WinSample), or the chunks' sampling noise is larger than the
+	// window's and hides real drift: a large reference's Joint is a thin
+	// sample (100,000 reference rows and 1,000-row windows made 50-value
+	// chunks, a natural level of 0.39 on i.i.d. data, above a 0.3 sd
+	// shift's distance of 0.31). Then the chunks hold that many values
+	// and span more time than the window, which smooths the level: the
+	// method's own threshold matters more.
 	k := r.Rows / rows
-	if k < naturalMinChunks || len(col)/k < naturalMinRows {
+	if k < naturalMinChunks {
 		return 0
 	}
-	key := naturalKey{feature: j, method: m, chunks: k, bins: cfg.PSIBins}
+	size := len(col) / k
+	if n := min(rows, WinSample); size < n {
+		size, k = n, len(col)/n
+	}
+	if k < naturalMinChunks || size < naturalMinRows {
+		return 0
+	}
+	key := naturalKey{feature: j, method: m, chunks: k, size: size, bins: cfg.PSIBins}
 	r.nat.mu.Lock()
 	v, ok := r.nat.levels[key]
 	r.nat.mu.Unlock()
 	if ok {
 		return v
 	}
-	size := len(col) / k
 	var vals []float64
 	for i := range k {
 		rep, err := drift.Detect([]drift.Column{{Name: "chunk", Categorical: categorical, Ref: ref, Cur: col[i*size : (i+1)*size], Method: m}}, cfg)

@@ -155,3 +155,35 @@ func TestDetectorsQuietWhenErrorsFall(t *testing.T) {
 		}
 	}
 }
+
+// With a large reference its stored rows are a thin sample: chunks cut by
+// the window's share of time held 50 values against the window's 1,000,
+// and their noise set a natural level (0.39) above a real 0.3 sd shift's
+// distance (0.31), which then went unflagged. Chunks hold at least as many
+// values as the window compares.
+func TestNaturalLargeReference(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(7, 7))
+	iid := func(n int, shift float64) [][]float64 {
+		X := [][]float64{make([]float64, n), make([]float64, n), make([]float64, n)}
+		for i := range n {
+			X[0][i], X[1][i], X[2][i] = r.NormFloat64()+shift, r.NormFloat64(), 0.4
+		}
+		return X
+	}
+	ref := NewReference(weeksModel(), iid(100_000, 0), nil)
+	for _, tc := range []struct {
+		name  string
+		shift float64
+		want  bool
+	}{{"same process", 0, false}, {"shifted 0.3 sd", 0.3, true}} {
+		w := ref.Profile(0, 1, iid(1000, tc.shift), nil, nil)
+		d, err := Drift(ref, w, drift.Config{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := d.Features[0]; f.Drifted != tc.want {
+			t.Errorf("%s: drifted %v, want %v (%s %.3f, threshold %.3f, natural %.3f)", tc.name, f.Drifted, tc.want, f.Method, f.Score, f.Threshold, f.Natural)
+		}
+	}
+}
