@@ -469,6 +469,12 @@ func (r *Runner) judgeWaiting(ctx context.Context, v *ml.Version) (bool, error) 
 		}
 		return r.notifyVerdictTx(ctx, tx, m, v, dec, promote)
 	})
+	if ml.ErrorCode(err) == ml.ECONFLICT {
+		// It changed while it was judged (see RecordGateTx): judged again
+		// on the next round if it still waits, against the champion then.
+		r.Log.Info("gate: judged again later", "model", m.Name, "version", v.Number, "why", ml.ErrorMessage(err))
+		return false, nil
+	}
 	return err == nil, err
 }
 

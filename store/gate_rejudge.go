@@ -26,6 +26,22 @@ func (db *DB) RecordGateTx(ctx context.Context, tx *sql.Tx, m *ml.Model, v *ml.V
 	if decided > 0 {
 		return nil, ml.Errorf(ml.ECONFLICT, "v%d already has a gate decision", v.Number)
 	}
+	// The judging ran outside tx and takes seconds: what it judged must
+	// still hold. The version is still a candidate (a lead may have
+	// promoted, then rolled it back), and the champion it was judged
+	// against still serves (a newer version may have been promoted).
+	var status string
+	var champ int64
+	if err := tx.QueryRowContext(ctx, `SELECT status, COALESCE((SELECT id FROM model_versions WHERE model_id = ? AND status = 'champion'), 0)
+		FROM model_versions WHERE id = ?`, m.ID, v.ID).Scan(&status, &champ); err != nil {
+		return nil, fmt.Errorf("store: record gate: %w", err)
+	}
+	if status != ml.StatusCandidate {
+		return nil, ml.Errorf(ml.ECONFLICT, "v%d is %s now, no longer a candidate", v.Number, status)
+	}
+	if champ != d.ChampionID {
+		return nil, ml.Errorf(ml.ECONFLICT, "the champion changed while v%d was judged", v.Number)
+	}
 	d.JobID = v.JobID
 	if err := db.insertGateTx(ctx, tx, m, v, d); err != nil {
 		return nil, err
