@@ -216,6 +216,8 @@ func dropTest(m *ml.Model, y, newer, older []float64, alpha float64, seed uint64
 	z := b.Estimate / b.SE
 	switch {
 	case b.SE > 0:
+	case math.IsNaN(b.SE) || math.IsNaN(b.Estimate):
+		return failed(fmt.Errorf("no finite bootstrap replicate of %s", m.Metric)) // no evidence: never a rollback
 	case b.Estimate == 0:
 		z = 0 // the same scores: no evidence either way
 	default:
