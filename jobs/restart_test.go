@@ -185,8 +185,21 @@ func TestRestartCleansOrphanedRuns(t *testing.T) {
 		return dir
 	}
 	start, _ := procStart(os.Getpid())
-	old := mk(fmt.Sprintf("job-%d-attempt-0", j.ID), "")
-	unknown := mk("job-999-attempt-1", "")
+	// Without an owner file only a directory older than the longest
+	// allowed run can be judged by this database's record: a fresh one
+	// may be another database's (their job ids are not ours), or one whose
+	// owner file is not written yet.
+	aged := func(dir string) string {
+		t.Helper()
+		past := time.Now().Add(-ml.MaxTrainerTimeout - time.Hour)
+		if err := os.Chtimes(dir, past, past); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	old := aged(mk(fmt.Sprintf("job-%d-attempt-0", j.ID), ""))
+	unknown := aged(mk("job-999-attempt-1", ""))
+	fresh := mk("job-996-attempt-1", "")
 	live := mk("job-998-attempt-2", fmt.Sprintf(`{"pid":%d,"start":%d}`, os.Getpid(), start))
 	reused := mk("job-997-attempt-1", fmt.Sprintf(`{"pid":%d,"start":%d}`, os.Getpid(), start+1)) // the pid, but another process
 	external := mk(fmt.Sprintf("job-%d-1767225600000000000", j.ID), "")
@@ -204,7 +217,7 @@ func TestRestartCleansOrphanedRuns(t *testing.T) {
 			t.Errorf("%s: still there (%v)", filepath.Base(dir), err)
 		}
 	}
-	for _, p := range []string{live, external, stranger, filepath.Join(runs, "job-5-attempt-1.txt")} {
+	for _, p := range []string{live, fresh, external, stranger, filepath.Join(runs, "job-5-attempt-1.txt")} {
 		if _, err := os.Stat(p); err != nil {
 			t.Errorf("%s: %v", filepath.Base(p), err)
 		}

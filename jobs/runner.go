@@ -290,6 +290,13 @@ func (r *Runner) attemptMayRun(ctx context.Context, dir string, id int64, attemp
 			return o.alive()
 		}
 	}
+	// No owner: a directory made an instant ago whose owner file is not
+	// written yet, or one of another database sharing the data directory
+	// (whose job ids are not ours), may be live. Only one older than the
+	// longest allowed run cannot be.
+	if fi, err := os.Stat(dir); err != nil || time.Since(fi.ModTime()) < ml.MaxTrainerTimeout {
+		return true
+	}
 	j, err := r.DB.FindJob(ctx, id)
 	if ml.ErrorCode(err) == ml.ENOTFOUND {
 		return false
