@@ -230,8 +230,11 @@ func (r *Runner) Evaluate(ctx context.Context, m *ml.Model, manual *policy.Manua
 		if dec.Outcome == policy.OutcomeFired && slices.Contains(dec.Fired, ml.TriggerSchedule) {
 			ps.LastScheduled = now
 		}
-		if err := db.SavePolicyState(ctx, m.ID, ps); err != nil {
-			return nil, nil, err
+		// A firing saves it with its event and job, below.
+		if dec.Outcome != policy.OutcomeFired {
+			if err := db.SavePolicyState(ctx, m.ID, ps); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	if dec.Outcome == policy.OutcomeQuiet {
@@ -275,11 +278,17 @@ func (r *Runner) Evaluate(ctx context.Context, m *ml.Model, manual *policy.Manua
 	// trigger.fired webhook commit in one transaction: announced after
 	// the commit, a crash in between lost the webhook; and a refused
 	// webhook leaves no event claiming a job nobody was told of. The
-	// policy state saved above is not part of it.
+	// policy state (the windows judged, the schedule used) commits with
+	// them: should they fail, the same windows are judged again.
 	req := JobRequest{Strategy: dec.Strategy, Priority: dec.Priority, Reason: reason}
 	var id int64
 	var dup bool
 	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		if manual == nil {
+			if err := db.SavePolicyStateTx(ctx, tx, m.ID, ps); err != nil {
+				return err
+			}
+		}
 		if err := db.RecordTriggerTx(ctx, tx, ev); err != nil {
 			return err
 		}

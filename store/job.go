@@ -502,11 +502,23 @@ func (db *DB) SaveOnlineState(ctx context.Context, modelID int64, ps PolicyState
 // SavePolicyState writes a model's trigger bookkeeping (window cursor,
 // last schedule); SaveOnlineState writes the learner's.
 func (db *DB) SavePolicyState(ctx context.Context, modelID int64, ps PolicyState) error {
+	return savePolicyState(ctx, db.Write, modelID, ps)
+}
+
+// SavePolicyStateTx is SavePolicyState inside tx: a firing's state
+// commits with its event and job, so a failed firing is judged again.
+func (db *DB) SavePolicyStateTx(ctx context.Context, tx *sql.Tx, modelID int64, ps PolicyState) error {
+	return savePolicyState(ctx, tx, modelID, ps)
+}
+
+func savePolicyState(ctx context.Context, ex interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, modelID int64, ps PolicyState) error {
 	var last int64
 	if !ps.LastScheduled.IsZero() {
 		last = ps.LastScheduled.UnixMilli()
 	}
-	_, err := db.Write.ExecContext(ctx, `INSERT INTO policy_state (model_id, window_cursor, last_scheduled) VALUES (?, ?, ?)
+	_, err := ex.ExecContext(ctx, `INSERT INTO policy_state (model_id, window_cursor, last_scheduled) VALUES (?, ?, ?)
 		ON CONFLICT (model_id) DO UPDATE SET window_cursor = excluded.window_cursor, last_scheduled = excluded.last_scheduled`,
 		modelID, ps.WindowCursor, last)
 	if err != nil {
