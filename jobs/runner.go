@@ -99,6 +99,11 @@ func New(ctx context.Context, db *store.DB, log *slog.Logger, cfg Config) (*Runn
 	if cfg.DataDir == "" {
 		cfg.DataDir = filepath.Join(os.TempDir(), "freshet-data")
 	}
+	// Absolute, as the store's path: training processes run in their own
+	// directories.
+	if abs, err := filepath.Abs(cfg.DataDir); err == nil {
+		cfg.DataDir = abs
+	}
 	if cfg.MonitorEvery <= 0 {
 		cfg.MonitorEvery = 10 * time.Second
 	}

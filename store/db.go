@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -69,8 +71,15 @@ func DSN(path string, readOnly bool) string {
 }
 
 // Open opens (creating if needed) the database at path and applies the
-// migrations.
+// migrations. DB.Path is absolute: other processes are handed it, and a
+// training process runs in its own directory (with `--db freshet.db`,
+// as `make run` serves, it opened an empty freshet.db there, and every
+// retrain failed with "no such table: models").
 func Open(ctx context.Context, path string) (*DB, error) {
+	path, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
 	w, err := sql.Open("sqlite3", DSN(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
@@ -145,6 +154,11 @@ func (db *DB) checkpoints(ctx context.Context) error {
 // migrations: a training child process reads its data through it while
 // the server keeps the one writer.
 func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		// Opening would create an empty database and fail later, on the
+		// first table it reads.
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	r, err := sql.Open("sqlite3", DSN(path, true))
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
