@@ -77,32 +77,11 @@ type BacktestFilter struct {
 
 // FindBacktests lists backtests, newest first, without their reports.
 func (db *DB) FindBacktests(ctx context.Context, f BacktestFilter) ([]*ml.Backtest, error) {
-	where, args := []string{"1 = 1"}, []any{}
-	if f.ModelID != 0 {
-		where, args = append(where, "b.model_id = ?"), append(args, f.ModelID)
-	}
-	if f.Active {
-		where = append(where, "b.state IN ('queued', 'running')")
-	}
-	if f.Limit <= 0 || f.Limit > 1000 {
-		f.Limit = 100
-	}
+	tail, args := newestFirst("b", f.ModelID, f.Active, f.Limit)
 	cols := strings.Replace(backtestCols, "b.report", "NULL", 1)
-	rows, err := db.Read.QueryContext(ctx, `SELECT `+cols+` FROM backtests b JOIN models m ON m.id = b.model_id WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY b.id DESC LIMIT ?`, append(args, f.Limit)...)
-	if err != nil {
-		return nil, fmt.Errorf("store: find backtests: %w", err)
-	}
-	defer rows.Close()
-	out := []*ml.Backtest{}
-	for rows.Next() {
-		b, err := scanBacktest(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: find backtests: %w", err)
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
+	rows, err := db.Read.QueryContext(ctx, `SELECT `+cols+` FROM backtests b JOIN models m ON m.id = b.model_id `+tail, args...)
+	out, err := collect(rows, err, "find backtests", scanBacktest)
+	return orEmpty(out), err
 }
 
 // StartBacktest marks a backtest running for an attempt. It fails with

@@ -96,32 +96,29 @@ type JobFilter struct {
 
 // FindJobs lists jobs, newest first, without their logs.
 func (db *DB) FindJobs(ctx context.Context, f JobFilter) ([]*ml.Job, error) {
-	where, args := []string{"1 = 1"}, []any{}
-	if f.ModelID != 0 {
-		where, args = append(where, "j.model_id = ?"), append(args, f.ModelID)
-	}
-	if f.Active {
-		where = append(where, "j.state IN ('queued', 'running')")
-	}
-	if f.Limit <= 0 || f.Limit > 1000 {
-		f.Limit = 100
-	}
+	tail, args := newestFirst("j", f.ModelID, f.Active, f.Limit)
 	cols := strings.Replace(jobCols, "j.log,", "'',", 1)
-	rows, err := db.Read.QueryContext(ctx, `SELECT `+cols+` FROM train_jobs j JOIN models m ON m.id = j.model_id WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY j.id DESC LIMIT ?`, append(args, f.Limit)...)
-	if err != nil {
-		return nil, fmt.Errorf("store: find jobs: %w", err)
+	rows, err := db.Read.QueryContext(ctx, `SELECT `+cols+` FROM train_jobs j JOIN models m ON m.id = j.model_id `+tail, args...)
+	out, err := collect(rows, err, "find jobs", scanJob)
+	return orEmpty(out), err
+}
+
+// newestFirst is the WHERE, ORDER and LIMIT of a list of jobs or
+// backtests (table alias t): one model's (0: all), the queued and running
+// only when active, newest first, at most limit (1 to 1,000; 100 out of
+// range).
+func newestFirst(t string, modelID int64, active bool, limit int) (string, []any) {
+	where, args := []string{"1 = 1"}, []any{}
+	if modelID != 0 {
+		where, args = append(where, t+".model_id = ?"), append(args, modelID)
 	}
-	defer rows.Close()
-	out := []*ml.Job{}
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, j)
+	if active {
+		where = append(where, t+".state IN ('queued', 'running')")
 	}
-	return out, rows.Err()
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	return "WHERE " + strings.Join(where, " AND ") + " ORDER BY " + t + ".id DESC LIMIT ?", append(args, limit)
 }
 
 // StartJob marks a job running for an attempt. It fails with ECONFLICT

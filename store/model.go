@@ -82,9 +82,10 @@ func (db *DB) createModelTx(ctx context.Context, tx *sql.Tx, actor ml.Actor, m *
 	return db.audit(ctx, tx, actor, "model.create", "model:"+m.Name, fmt.Sprintf("%s, %d features, label %s", m.Task, len(m.Features), m.Label))
 }
 
-func orEmpty(s []string) []string {
+// orEmpty is s, or an empty slice for nil (JSON [] rather than null).
+func orEmpty[S ~[]E, E any](s S) S {
 	if s == nil {
-		return []string{}
+		return S{}
 	}
 	return s
 }

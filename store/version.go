@@ -69,7 +69,7 @@ func (db *DB) createVersionTx(ctx context.Context, tx *sql.Tx, actor ml.Actor, m
 		v.Params = json.RawMessage("{}")
 	}
 	metrics, _ := json.Marshal(orEmptyMap(v.Metrics))
-	imp, _ := json.Marshal(orEmptyImp(v.Importance))
+	imp, _ := json.Marshal(orEmpty(v.Importance))
 	if v.UpdateKind == "" {
 		v.UpdateKind = ml.UpdateFull
 	}
@@ -115,13 +115,6 @@ func orEmptyMap(m map[string]float64) map[string]float64 {
 		return map[string]float64{}
 	}
 	return m
-}
-
-func orEmptyImp(v []ml.Importance) []ml.Importance {
-	if v == nil {
-		return []ml.Importance{}
-	}
-	return v
 }
 
 // FindVersions lists a model's versions, newest first.
