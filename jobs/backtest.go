@@ -196,18 +196,7 @@ func (r *Runner) CancelBacktest(ctx context.Context, actor ml.Actor, id int64) (
 	if err != nil {
 		return nil, err
 	}
-	if b.State == ml.JobCancelled {
-		if _, err := r.Client.JobCancel(ctx, id); err != nil && !errors.Is(err, river.ErrNotFound) {
-			r.Log.Warn("cancel queued backtest", "job_id", id, "error", err)
-		}
-		return b, nil
-	}
-	r.mu.Lock()
-	cancel := r.running[id]
-	r.mu.Unlock()
-	if cancel != nil {
-		cancel(errCancelRequested)
-	}
+	r.stopJob(ctx, id, b.State == ml.JobCancelled, "backtest")
 	return b, nil
 }
 
@@ -234,10 +223,8 @@ func (w *backtestWorker) Work(ctx context.Context, job *river.Job[BacktestArgs])
 		db.FinishBacktest(context.WithoutCancel(ctx), job.ID, store.BacktestOutcome{State: ml.JobFailed, Error: ml.ErrorMessage(err)})
 		return river.JobCancel(err)
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	r.track(job.ID, cancel)
-	defer r.untrack(job.ID)
+	ctx, cancel, release := r.tracked(ctx, job.ID)
+	defer release()
 
 	var (
 		mu   sync.Mutex

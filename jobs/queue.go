@@ -76,16 +76,37 @@ func (r *Runner) queuedJob(ctx context.Context, m *ml.Model, id int64, duplicate
 	return j, duplicate, err
 }
 
-func (r *Runner) track(id int64, cancel context.CancelCauseFunc) {
+// tracked is ctx with its cancel, which stopJob calls when job id is
+// cancelled in this process, until release.
+func (r *Runner) tracked(ctx context.Context, id int64) (_ context.Context, cancel context.CancelCauseFunc, release func()) {
+	ctx, cancel = context.WithCancelCause(ctx)
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.running[id] = cancel
+	r.mu.Unlock()
+	return ctx, cancel, func() {
+		r.mu.Lock()
+		delete(r.running, id)
+		r.mu.Unlock()
+		cancel(nil)
+	}
 }
 
-func (r *Runner) untrack(id int64) {
+// stopJob stops job id after its cancel was recorded: a queued one is
+// taken out of River's queue; a running one here is cancelled at once (one
+// in another process stops when its worker next reads the flag).
+func (r *Runner) stopJob(ctx context.Context, id int64, queued bool, what string) {
+	if queued {
+		if _, err := r.Client.JobCancel(ctx, id); err != nil && !errors.Is(err, river.ErrNotFound) {
+			r.Log.Warn("cancel queued "+what, "job_id", id, "error", err)
+		}
+		return
+	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	delete(r.running, id)
+	cancel := r.running[id]
+	r.mu.Unlock()
+	if cancel != nil {
+		cancel(errCancelRequested)
+	}
 }
 
 func (r *Runner) isRunningHere(id int64) bool {
@@ -103,19 +124,7 @@ func (r *Runner) Cancel(ctx context.Context, actor ml.Actor, id int64) (*ml.Job,
 	if err != nil {
 		return nil, err
 	}
-	if j.State == ml.JobCancelled {
-		// Not started: take it out of River's queue too.
-		if _, err := r.Client.JobCancel(ctx, id); err != nil && !errors.Is(err, river.ErrNotFound) {
-			r.Log.Warn("cancel queued job", "job", id, "err", err)
-		}
-		return j, nil
-	}
-	r.mu.Lock()
-	cancel := r.running[id]
-	r.mu.Unlock()
-	if cancel != nil {
-		cancel(errCancelRequested)
-	}
+	r.stopJob(ctx, id, j.State == ml.JobCancelled, "job") // cancelled: it had not started
 	return j, nil
 }
 

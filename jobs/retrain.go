@@ -84,10 +84,8 @@ func (w *retrainWorker) Work(ctx context.Context, job *river.Job[RetrainArgs]) e
 	if job.Args.Strategy == ml.StrategyOnline {
 		return w.publishOnline(ctx, job, m)
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	r.track(job.ID, cancel)
-	defer r.untrack(job.ID)
+	ctx, cancel, release := r.tracked(ctx, job.ID)
+	defer release()
 
 	// Progress lines go to the job's record a few times a second, which
 	// also beats its heartbeat and reads the cancel flag.
