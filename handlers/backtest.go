@@ -250,12 +250,7 @@ func (s *Server) handleBacktestsView(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	varyHX(w)
-	if isFragment(r) {
-		render(w, r, http.StatusOK, web.BacktestsList(v))
-		return nil
-	}
-	render(w, r, http.StatusOK, web.BacktestsPage(v))
+	renderPage(w, r, web.BacktestsList(v), web.BacktestsPage(v))
 	return nil
 }
 
@@ -361,12 +356,7 @@ func (s *Server) handleBacktestView(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	varyHX(w)
-	if isFragment(r) {
-		render(w, r, http.StatusOK, web.BacktestLive(v))
-		return nil
-	}
-	render(w, r, http.StatusOK, web.BacktestPage(v))
+	renderPage(w, r, web.BacktestLive(v), web.BacktestPage(v))
 	return nil
 }
 

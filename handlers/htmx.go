@@ -1,6 +1,10 @@
 package handlers
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/a-h/templ"
+)
 
 // htmx request and response headers.
 const (
@@ -19,6 +23,18 @@ func isFragment(r *http.Request) bool {
 
 // varyHX marks a response that depends on the htmx headers.
 func varyHX(w http.ResponseWriter) { w.Header().Add("Vary", "HX-Request") }
+
+// renderPage renders the fragment for an htmx request that wants one
+// (the live part of the page, polled or swapped), the whole page
+// otherwise.
+func renderPage(w http.ResponseWriter, r *http.Request, fragment, page templ.Component) {
+	varyHX(w)
+	if isFragment(r) {
+		render(w, r, http.StatusOK, fragment)
+		return
+	}
+	render(w, r, http.StatusOK, page)
+}
 
 // redirect sends htmx requests an HX-Redirect and others a 303.
 func redirect(w http.ResponseWriter, r *http.Request, to string) {

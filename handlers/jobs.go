@@ -218,12 +218,7 @@ func (s *Server) handleJobs(w http.ResponseWriter, r *http.Request) error {
 		}
 		v.MaxTrainings = s.Jobs.MaxTrainings()
 	}
-	varyHX(w)
-	if isFragment(r) {
-		render(w, r, http.StatusOK, web.JobsLive(v))
-		return nil
-	}
-	render(w, r, http.StatusOK, web.JobsPage(v))
+	renderPage(w, r, web.JobsLive(v), web.JobsPage(v))
 	return nil
 }
 
@@ -255,12 +250,7 @@ func (s *Server) handleJobView(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-	varyHX(w)
-	if isFragment(r) {
-		render(w, r, http.StatusOK, web.JobLive(v))
-		return nil
-	}
-	render(w, r, http.StatusOK, web.JobPage(v))
+	renderPage(w, r, web.JobLive(v), web.JobPage(v))
 	return nil
 }
 

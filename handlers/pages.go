@@ -61,12 +61,7 @@ func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	varyHX(w)
-	if isFragment(r) {
-		render(w, r, http.StatusOK, web.OverviewBodyWrap(v))
-		return nil
-	}
-	render(w, r, http.StatusOK, web.OverviewPage(v))
+	renderPage(w, r, web.OverviewBodyWrap(v), web.OverviewPage(v))
 	return nil
 }
 
@@ -116,12 +111,7 @@ func (s *Server) handleModelView(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	varyHX(w)
-	if isFragment(r) {
-		render(w, r, http.StatusOK, web.ModelStats(v))
-		return nil
-	}
-	render(w, r, http.StatusOK, web.ModelPage(v))
+	renderPage(w, r, web.ModelStats(v), web.ModelPage(v))
 	return nil
 }
 
